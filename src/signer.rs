@@ -1,0 +1,137 @@
+//! Producing `webhook-signature` values, for senders and for receivers' own tests.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use hmac::Mac as _;
+
+use crate::error::Error;
+use crate::headers::{HeaderSource, WEBHOOK_ID, WEBHOOK_SIGNATURE, WEBHOOK_TIMESTAMP};
+use crate::secret::{HmacSha256, Secret};
+
+/// Signs messages under one or several secrets.
+///
+/// With several secrets (a sender during a rotation) the signature holds one `v1` entry per
+/// secret, space-separated, in the order the secrets were added.
+///
+/// ```
+/// use standard_webhooks::{Secret, Signer};
+///
+/// let secret: Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".parse()?;
+/// let signature = Signer::new(secret).sign("msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, br#"{"test": 2432232314}"#);
+/// assert_eq!(signature, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+/// # Ok::<(), standard_webhooks::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Signer {
+    keys: Vec<HmacSha256>,
+}
+
+impl core::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Signer")
+            .field("keys", &self.keys.len())
+            .finish()
+    }
+}
+
+impl Signer {
+    /// A signer with one secret.
+    pub fn new(secret: Secret) -> Self {
+        Self {
+            keys: vec![secret.hmac()],
+        }
+    }
+
+    /// A signer with every secret of `secrets`, in order. Fails with [`Error::NoKeys`] when
+    /// there is none.
+    pub fn from_secrets(secrets: impl IntoIterator<Item = Secret>) -> Result<Self, Error> {
+        let keys: Vec<_> = secrets.into_iter().map(|s| s.hmac()).collect();
+        if keys.is_empty() {
+            return Err(Error::NoKeys);
+        }
+        Ok(Self { keys })
+    }
+
+    /// Adds a secret: the signature gets one more entry.
+    pub fn secret(mut self, secret: Secret) -> Self {
+        self.keys.push(secret.hmac());
+        self
+    }
+
+    /// The `webhook-signature` value for `(id, timestamp, body)`: one `v1,BASE64` entry per
+    /// secret, separated by spaces.
+    pub fn sign(&self, id: &str, timestamp: i64, body: &[u8]) -> String {
+        let ts = timestamp.to_string();
+        let mut out = String::with_capacity(self.keys.len() * 48);
+        for mac in &self.keys {
+            let mut mac = mac.clone();
+            mac.update(id.as_bytes());
+            mac.update(b".");
+            mac.update(ts.as_bytes());
+            mac.update(b".");
+            mac.update(body);
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str("v1,");
+            STANDARD.encode_string(mac.finalize().into_bytes(), &mut out);
+        }
+        out
+    }
+
+    /// The three headers of a delivery of `body`, signed.
+    pub fn headers(&self, id: &str, timestamp: i64, body: &[u8]) -> SignedHeaders {
+        SignedHeaders {
+            id: id.to_owned(),
+            timestamp: timestamp.to_string(),
+            signature: self.sign(id, timestamp, body),
+        }
+    }
+}
+
+/// The `webhook-id`, `webhook-timestamp` and `webhook-signature` values of one signed delivery.
+///
+/// It is a [`HeaderSource`] itself, iterates as `(name, value)` pairs for any HTTP client, and
+/// converts into an [`http::HeaderMap`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedHeaders {
+    /// The `webhook-id` value.
+    pub id: String,
+    /// The `webhook-timestamp` value.
+    pub timestamp: String,
+    /// The `webhook-signature` value.
+    pub signature: String,
+}
+
+impl SignedHeaders {
+    /// The headers as `(name, value)` pairs.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
+            (WEBHOOK_ID, self.id.as_str()),
+            (WEBHOOK_TIMESTAMP, self.timestamp.as_str()),
+            (WEBHOOK_SIGNATURE, self.signature.as_str()),
+        ]
+        .into_iter()
+    }
+}
+
+impl HeaderSource for SignedHeaders {
+    fn header_values(&self, name: &'static str) -> impl Iterator<Item = &[u8]> {
+        self.iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_bytes())
+    }
+}
+
+impl TryFrom<&SignedHeaders> for http::HeaderMap {
+    type Error = http::header::InvalidHeaderValue;
+
+    /// Fails only if the id holds bytes that are not allowed in a header value.
+    fn try_from(h: &SignedHeaders) -> Result<Self, Self::Error> {
+        let mut map = http::HeaderMap::with_capacity(3);
+        for (name, value) in h.iter() {
+            map.insert(name, http::HeaderValue::from_str(value)?);
+        }
+        Ok(map)
+    }
+}

@@ -1,0 +1,300 @@
+//! The multi-key verifier and its builder.
+
+use core::fmt;
+use core::time::Duration;
+use std::sync::Arc;
+
+use hmac::Mac as _;
+use time::OffsetDateTime;
+
+use crate::error::Error;
+use crate::headers::{HeaderSource, WebhookHeaders};
+use crate::secret::{HmacSha256, Secret, SecretError};
+use crate::signature::Candidates;
+use crate::timestamp;
+
+/// The default tolerance between a message's timestamp and the receiver's clock: 5 minutes,
+/// as in every reference library.
+pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
+
+/// One trusted key: its pre-keyed HMAC state, and when it stops being trusted.
+#[derive(Clone)]
+struct Key {
+    mac: HmacSha256,
+    expires_at: Option<OffsetDateTime>,
+}
+
+impl Key {
+    /// Trusted strictly before `expires_at` (RFC 7519 `exp` semantics).
+    fn in_force(&self, now: OffsetDateTime) -> bool {
+        self.expires_at.is_none_or(|at| now < at)
+    }
+}
+
+struct Inner {
+    keys: Box<[Key]>,
+    tolerance: Duration,
+}
+
+/// Verifies Standard Webhooks deliveries under one or several keys.
+///
+/// Cheap to clone (the keys are shared behind an `Arc`), `Send + Sync`, and built once at
+/// start-up: each key's HMAC state is prepared then, so a verification costs one HMAC pass over
+/// the body per key tried and allocates nothing.
+///
+/// ```
+/// use standard_webhooks::{Secret, Signer, Verifier};
+/// use time::OffsetDateTime;
+///
+/// let secret: Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".parse()?;
+/// let verifier = Verifier::builder().secret(secret.clone()).build()?;
+///
+/// // What the sender does:
+/// let now = OffsetDateTime::now_utc();
+/// let body = br#"{"type":"loan.active","timestamp":"2026-11-26T12:00:00Z","data":{}}"#;
+/// let headers = Signer::new(secret).headers("msg_2Kq8", now.unix_timestamp(), body);
+///
+/// // What the receiver does:
+/// let msg = verifier.verify_at(&headers, body, now)?;
+/// assert_eq!(msg.id(), "msg_2Kq8");
+/// assert_eq!(msg.body(), body);
+/// # Ok::<(), standard_webhooks::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Verifier {
+    inner: Arc<Inner>,
+}
+
+/// A delivery that passed verification: its id, timestamp and body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Message<'a> {
+    id: &'a str,
+    timestamp: OffsetDateTime,
+    body: &'a [u8],
+}
+
+impl<'a> Message<'a> {
+    /// The `webhook-id`: the same on every retry of one event, so the idempotency key.
+    pub fn id(&self) -> &'a str {
+        self.id
+    }
+
+    /// The `webhook-timestamp` of this attempt.
+    pub fn timestamp(&self) -> OffsetDateTime {
+        self.timestamp
+    }
+
+    /// The body bytes exactly as verified.
+    pub fn body(&self) -> &'a [u8] {
+        self.body
+    }
+}
+
+impl Verifier {
+    /// Starts building a verifier.
+    pub fn builder() -> VerifierBuilder {
+        VerifierBuilder::default()
+    }
+
+    /// Verifies a delivery against the system clock.
+    ///
+    /// See [`verify_at`](Self::verify_at).
+    pub fn verify<'a, H: HeaderSource + ?Sized>(
+        &self,
+        headers: &'a H,
+        body: &'a [u8],
+    ) -> Result<Message<'a>, Error> {
+        self.verify_at(headers, body, OffsetDateTime::now_utc())
+    }
+
+    /// Verifies a delivery as of `now`, without reading the system clock.
+    ///
+    /// In order: the three headers are read (`webhook-*`, or the `svix-*` set when no
+    /// `webhook-*` header is present); the timestamp is parsed and checked against the
+    /// tolerance; the signature entries are read. Only then is the body hashed, once per key in
+    /// force at `now`, until one entry matches. A missing header, a stale timestamp or a header
+    /// without a well-formed entry is rejected without hashing the body.
+    pub fn verify_at<'a, H: HeaderSource + ?Sized>(
+        &self,
+        headers: &'a H,
+        body: &'a [u8],
+        now: OffsetDateTime,
+    ) -> Result<Message<'a>, Error> {
+        let h = WebhookHeaders::read(headers)?;
+        let ts = timestamp::parse(h.timestamp).ok_or(Error::InvalidTimestamp {
+            header: h.family.timestamp,
+        })?;
+        timestamp::check_window(ts, now.unix_timestamp(), self.inner.tolerance)?;
+        let timestamp =
+            OffsetDateTime::from_unix_timestamp(ts).map_err(|_| Error::InvalidTimestamp {
+                header: h.family.timestamp,
+            })?;
+        let candidates = Candidates::read(headers, h.family.signature)?;
+
+        let mut keys = 0;
+        if candidates.len() > 0 {
+            for key in self.inner.keys.iter().filter(|k| k.in_force(now)) {
+                keys += 1;
+                let mut mac = key.mac.clone();
+                mac.update(h.id.as_bytes());
+                mac.update(b".");
+                mac.update(h.timestamp);
+                mac.update(b".");
+                mac.update(body);
+                let tag: [u8; 32] = mac.finalize().into_bytes().into();
+                if candidates.matches_v1(&tag) {
+                    return Ok(Message {
+                        id: h.id,
+                        timestamp,
+                        body,
+                    });
+                }
+            }
+        } else {
+            keys = self.keys_in_force(now);
+        }
+        Err(Error::NoMatchingSignature {
+            header: h.family.signature,
+            entries: candidates.len(),
+            keys,
+        })
+    }
+
+    /// How many keys the verifier holds, retiring ones included.
+    pub fn key_count(&self) -> usize {
+        self.inner.keys.len()
+    }
+
+    /// How many keys are trusted at `now` (retiring keys past their expiry are not).
+    pub fn keys_in_force(&self, now: OffsetDateTime) -> usize {
+        self.inner.keys.iter().filter(|k| k.in_force(now)).count()
+    }
+
+    /// The tolerance between a message's timestamp and the clock, in both directions.
+    pub fn tolerance(&self) -> Duration {
+        self.inner.tolerance
+    }
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let retiring = self
+            .inner
+            .keys
+            .iter()
+            .filter(|k| k.expires_at.is_some())
+            .count();
+        f.debug_struct("Verifier")
+            .field("keys", &self.inner.keys.len())
+            .field("retiring", &retiring)
+            .field("tolerance", &self.inner.tolerance)
+            .finish()
+    }
+}
+
+/// Builds a [`Verifier`]; obtained from [`Verifier::builder`].
+#[derive(Clone)]
+pub struct VerifierBuilder {
+    keys: Vec<Key>,
+    tolerance: Duration,
+}
+
+impl Default for VerifierBuilder {
+    fn default() -> Self {
+        Self {
+            keys: Vec::new(),
+            tolerance: DEFAULT_TOLERANCE,
+        }
+    }
+}
+
+impl fmt::Debug for VerifierBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifierBuilder")
+            .field("keys", &self.keys.len())
+            .field("tolerance", &self.tolerance)
+            .finish()
+    }
+}
+
+impl VerifierBuilder {
+    /// Trusts a key. Repeatable: a delivery verifies if it matches any trusted key.
+    pub fn secret(mut self, secret: Secret) -> Self {
+        self.keys.push(Key {
+            mac: secret.hmac(),
+            expires_at: None,
+        });
+        self
+    }
+
+    /// Trusts a retiring key until `expires_at` (exclusive), judged at the `now` of each call.
+    ///
+    /// After a sender rotates a secret it signs with both the old and the new one for a grace
+    /// period (Dinie: `expire_current_in`, one hour by default). Give the new key to
+    /// [`secret`](Self::secret) and the old one here, with the end of the grace period; no
+    /// restart is needed when it passes.
+    pub fn secret_until(mut self, secret: Secret, expires_at: OffsetDateTime) -> Self {
+        self.keys.push(Key {
+            mac: secret.hmac(),
+            expires_at: Some(expires_at),
+        });
+        self
+    }
+
+    /// Trusts every key of a configuration string, such as one environment variable.
+    ///
+    /// Entries are separated by whitespace or commas. Each is a secret (`whsec_…`), or a
+    /// secret followed by `@` and an RFC 3339 date-time, for a retiring key trusted until then:
+    ///
+    /// ```
+    /// use standard_webhooks::Verifier;
+    ///
+    /// let config = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD, \
+    ///               whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw@2026-11-27T01:00:00Z";
+    /// let verifier = Verifier::builder().secrets_from_config(config)?.build()?;
+    /// assert_eq!(verifier.key_count(), 2);
+    /// # Ok::<(), standard_webhooks::Error>(())
+    /// ```
+    ///
+    /// An error names what is wrong with an entry, never the entry itself.
+    pub fn secrets_from_config(mut self, config: &str) -> Result<Self, SecretError> {
+        let entries = config
+            .split(|c: char| c == ',' || c.is_ascii_whitespace())
+            .filter(|e| !e.is_empty());
+        for entry in entries {
+            self = match entry.split_once('@') {
+                None => self.secret(entry.parse()?),
+                Some((secret, expiry)) => {
+                    let expires_at = OffsetDateTime::parse(
+                        expiry,
+                        &time::format_description::well_known::Rfc3339,
+                    )
+                    .map_err(|_| SecretError::InvalidExpiry)?;
+                    self.secret_until(secret.parse()?, expires_at)
+                }
+            };
+        }
+        Ok(self)
+    }
+
+    /// The tolerance between a message's timestamp and the receiver's clock, applied in both
+    /// directions and inclusive (default 300 s). Sub-second parts are ignored, since
+    /// timestamps are whole seconds.
+    pub fn tolerance(mut self, tolerance: Duration) -> Self {
+        self.tolerance = tolerance;
+        self
+    }
+
+    /// Builds the verifier. Fails with [`Error::NoKeys`] when no key was added.
+    pub fn build(self) -> Result<Verifier, Error> {
+        if self.keys.is_empty() {
+            return Err(Error::NoKeys);
+        }
+        Ok(Verifier {
+            inner: Arc::new(Inner {
+                keys: self.keys.into_boxed_slice(),
+                tolerance: self.tolerance,
+            }),
+        })
+    }
+}
