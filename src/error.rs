@@ -92,7 +92,13 @@ pub enum Error {
     #[error("no key configured: add at least one secret")]
     NoKeys,
 
-    /// A key could not be parsed.
+    /// A secret could not be parsed.
     #[error(transparent)]
     Secret(#[from] SecretError),
+
+    /// An asymmetric (`whpk_` / `whsk_`) key could not be parsed.
+    #[cfg(feature = "ed25519")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ed25519")))]
+    #[error(transparent)]
+    Key(#[from] crate::asymmetric::KeyError),
 }

@@ -10,21 +10,49 @@
     )
 )]
 
+#[cfg(feature = "actix-web")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix-web")))]
+pub mod actix;
+#[cfg(feature = "ed25519")]
+mod asymmetric;
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub mod axum;
 mod error;
+#[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+pub mod event;
 mod headers;
+pub mod idempotency;
+pub mod pattern;
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+mod rejection;
 mod secret;
 mod signature;
 mod signer;
 mod timestamp;
 mod verifier;
 
+#[cfg(feature = "ed25519")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ed25519")))]
+pub use asymmetric::{KeyError, PUBLIC_KEY_PREFIX, PublicKey, SIGNING_KEY_PREFIX, SigningKey};
 pub use error::Error;
+#[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+pub use event::{Event, event_type};
 pub use headers::{
     HeaderSource, SVIX_ID, SVIX_SIGNATURE, SVIX_TIMESTAMP, WEBHOOK_ID, WEBHOOK_SIGNATURE,
     WEBHOOK_TIMESTAMP,
 };
+pub use idempotency::{
+    Claim, ClaimToken, Idempotency, IdempotencyStore, MemoryStore, Outcome, StoreError, Success,
+};
+pub use pattern::{EventPattern, EventRoutes, PatternError};
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "axum", feature = "actix-web"))))]
+pub use rejection::Rejection;
 pub use secret::{SECRET_PREFIX, Secret, SecretError};
-pub use signature::MAX_SIGNATURE_ENTRIES;
+pub use signature::{MAX_SIGNATURE_ENTRIES, MAX_V1A_ENTRIES};
 pub use signer::{SignedHeaders, Signer};
 pub use verifier::{DEFAULT_TOLERANCE, Message, Verifier, VerifierBuilder};
 

@@ -17,7 +17,7 @@ pub(crate) type HmacSha256 = Hmac<Sha256>;
 pub const SECRET_PREFIX: &str = "whsec_";
 
 /// Standard alphabet, padding optional, trailing bits tolerated: what senders emit.
-const LENIENT: GeneralPurpose = GeneralPurpose::new(
+pub(crate) const LENIENT: GeneralPurpose = GeneralPurpose::new(
     &alphabet::STANDARD,
     GeneralPurposeConfig::new()
         .with_decode_padding_mode(DecodePaddingMode::Indifferent)

@@ -15,15 +15,34 @@ use crate::headers::HeaderSource;
 /// linear scan of the header plus this many base64 decodes and constant-time comparisons.
 pub const MAX_SIGNATURE_ENTRIES: usize = 16;
 
+/// The most well-formed `v1a` entries verified per call; further ones are not examined.
+///
+/// An Ed25519 verification costs about as much as hashing a few KiB, for every public key in
+/// force, so the cap keeps a hostile header from multiplying the work. A sender puts one `v1a`
+/// entry per signing key: one, or two during a rotation.
+pub const MAX_V1A_ENTRIES: usize = 4;
+
+/// Length of an Ed25519 signature.
+#[cfg(feature = "ed25519")]
+pub(crate) const V1A_LEN: usize = 64;
+/// Length of the canonical padded base64 of a 64-byte signature.
+#[cfg(feature = "ed25519")]
+const V1A_B64_LEN: usize = 88;
+
 /// Length of an HMAC-SHA256 tag.
 pub(crate) const V1_LEN: usize = 32;
 /// Length of the canonical padded base64 of a 32-byte tag.
 const V1_B64_LEN: usize = 44;
 
-/// The well-formed `v1` entries of one delivery, decoded onto the stack.
+/// The well-formed `v1` (and, with the `ed25519` feature, `v1a`) entries of one delivery,
+/// decoded onto the stack.
 pub(crate) struct Candidates {
     v1: [[u8; V1_LEN]; MAX_SIGNATURE_ENTRIES],
     v1_len: usize,
+    #[cfg(feature = "ed25519")]
+    v1a: [[u8; V1A_LEN]; MAX_V1A_ENTRIES],
+    #[cfg(feature = "ed25519")]
+    v1a_len: usize,
 }
 
 impl Candidates {
@@ -39,6 +58,10 @@ impl Candidates {
         let mut out = Self {
             v1: [[0; V1_LEN]; MAX_SIGNATURE_ENTRIES],
             v1_len: 0,
+            #[cfg(feature = "ed25519")]
+            v1a: [[0; V1A_LEN]; MAX_V1A_ENTRIES],
+            #[cfg(feature = "ed25519")]
+            v1a_len: 0,
         };
         let mut seen = 0usize;
         for value in headers.header_values(name) {
@@ -52,6 +75,10 @@ impl Candidates {
                 }
                 if let Some(b64) = entry.strip_prefix(b"v1,") {
                     out.push_v1(b64);
+                }
+                #[cfg(feature = "ed25519")]
+                if let Some(b64) = entry.strip_prefix(b"v1a,") {
+                    out.push_v1a(b64);
                 }
             }
         }
@@ -71,14 +98,36 @@ impl Candidates {
         }
     }
 
+    #[cfg(feature = "ed25519")]
+    fn push_v1a(&mut self, b64: &[u8]) {
+        if b64.len() != V1A_B64_LEN {
+            return;
+        }
+        let Some(slot) = self.v1a.get_mut(self.v1a_len) else {
+            return;
+        };
+        if let Ok(V1A_LEN) = STANDARD.decode_slice(b64, slot) {
+            self.v1a_len += 1;
+        }
+    }
+
+    /// The decoded `v1a` signatures.
+    #[cfg(feature = "ed25519")]
+    pub(crate) fn v1a(&self) -> &[[u8; V1A_LEN]] {
+        self.v1a.get(..self.v1a_len).unwrap_or_default()
+    }
+
     /// The decoded `v1` tags.
     pub(crate) fn v1(&self) -> &[[u8; V1_LEN]] {
         self.v1.get(..self.v1_len).unwrap_or_default()
     }
 
-    /// How many entries were well-formed.
+    /// How many entries were well-formed (and are examined).
     pub(crate) fn len(&self) -> usize {
-        self.v1_len
+        #[cfg(feature = "ed25519")]
+        return self.v1_len + self.v1a_len;
+        #[cfg(not(feature = "ed25519"))]
+        return self.v1_len;
     }
 
     /// Whether `tag` equals any decoded `v1` tag, examining every one in constant time.

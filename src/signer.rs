@@ -8,10 +8,11 @@ use crate::error::Error;
 use crate::headers::{HeaderSource, WEBHOOK_ID, WEBHOOK_SIGNATURE, WEBHOOK_TIMESTAMP};
 use crate::secret::{HmacSha256, Secret};
 
-/// Signs messages under one or several secrets.
+/// Signs messages under one or several keys.
 ///
-/// With several secrets (a sender during a rotation) the signature holds one `v1` entry per
-/// secret, space-separated, in the order the secrets were added.
+/// With several keys (a sender during a rotation) the signature holds one entry per key,
+/// space-separated, in the order the keys were added: `v1` for a secret, `v1a` for an Ed25519
+/// signing key (feature `ed25519`).
 ///
 /// ```
 /// use standard_webhooks::{Secret, Signer};
@@ -23,7 +24,14 @@ use crate::secret::{HmacSha256, Secret};
 /// ```
 #[derive(Clone)]
 pub struct Signer {
-    keys: Vec<HmacSha256>,
+    keys: Vec<SignKey>,
+}
+
+#[derive(Clone)]
+enum SignKey {
+    Hmac(HmacSha256),
+    #[cfg(feature = "ed25519")]
+    Ed25519(crate::asymmetric::SigningKey),
 }
 
 impl core::fmt::Debug for Signer {
@@ -38,14 +46,34 @@ impl Signer {
     /// A signer with one secret.
     pub fn new(secret: Secret) -> Self {
         Self {
-            keys: vec![secret.hmac()],
+            keys: vec![SignKey::Hmac(secret.hmac())],
         }
+    }
+
+    /// A signer with one Ed25519 signing key: it produces `v1a` entries.
+    #[cfg(feature = "ed25519")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ed25519")))]
+    pub fn with_signing_key(key: crate::asymmetric::SigningKey) -> Self {
+        Self {
+            keys: vec![SignKey::Ed25519(key)],
+        }
+    }
+
+    /// Adds an Ed25519 signing key: the signature gets one more (`v1a`) entry.
+    #[cfg(feature = "ed25519")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ed25519")))]
+    pub fn signing_key(mut self, key: crate::asymmetric::SigningKey) -> Self {
+        self.keys.push(SignKey::Ed25519(key));
+        self
     }
 
     /// A signer with every secret of `secrets`, in order. Fails with [`Error::NoKeys`] when
     /// there is none.
     pub fn from_secrets(secrets: impl IntoIterator<Item = Secret>) -> Result<Self, Error> {
-        let keys: Vec<_> = secrets.into_iter().map(|s| s.hmac()).collect();
+        let keys: Vec<_> = secrets
+            .into_iter()
+            .map(|s| SignKey::Hmac(s.hmac()))
+            .collect();
         if keys.is_empty() {
             return Err(Error::NoKeys);
         }
@@ -54,27 +82,37 @@ impl Signer {
 
     /// Adds a secret: the signature gets one more entry.
     pub fn secret(mut self, secret: Secret) -> Self {
-        self.keys.push(secret.hmac());
+        self.keys.push(SignKey::Hmac(secret.hmac()));
         self
     }
 
-    /// The `webhook-signature` value for `(id, timestamp, body)`: one `v1,BASE64` entry per
-    /// secret, separated by spaces.
+    /// The `webhook-signature` value for `(id, timestamp, body)`: one entry per key
+    /// (`v1,BASE64` or `v1a,BASE64`), separated by spaces.
     pub fn sign(&self, id: &str, timestamp: i64, body: &[u8]) -> String {
         let ts = timestamp.to_string();
-        let mut out = String::with_capacity(self.keys.len() * 48);
-        for mac in &self.keys {
-            let mut mac = mac.clone();
-            mac.update(id.as_bytes());
-            mac.update(b".");
-            mac.update(ts.as_bytes());
-            mac.update(b".");
-            mac.update(body);
+        let mut out = String::with_capacity(self.keys.len() * 96);
+        for key in &self.keys {
             if !out.is_empty() {
                 out.push(' ');
             }
-            out.push_str("v1,");
-            STANDARD.encode_string(mac.finalize().into_bytes(), &mut out);
+            match key {
+                SignKey::Hmac(mac) => {
+                    let mut mac = mac.clone();
+                    mac.update(id.as_bytes());
+                    mac.update(b".");
+                    mac.update(ts.as_bytes());
+                    mac.update(b".");
+                    mac.update(body);
+                    out.push_str("v1,");
+                    STANDARD.encode_string(mac.finalize().into_bytes(), &mut out);
+                }
+                #[cfg(feature = "ed25519")]
+                SignKey::Ed25519(key) => {
+                    let sig = key.sign(&[id.as_bytes(), b".", ts.as_bytes(), b".", body]);
+                    out.push_str("v1a,");
+                    STANDARD.encode_string(sig, &mut out);
+                }
+            }
         }
         out
     }

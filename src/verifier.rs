@@ -17,11 +17,20 @@ use crate::timestamp;
 /// as in every reference library.
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
 
-/// One trusted key: its pre-keyed HMAC state, and when it stops being trusted.
+/// One trusted key: a pre-keyed HMAC state or a public key, and when it stops being trusted.
 #[derive(Clone)]
 struct Key {
-    mac: HmacSha256,
+    kind: KeyKind,
     expires_at: Option<OffsetDateTime>,
+}
+
+#[derive(Clone)]
+enum KeyKind {
+    /// Checks `v1` entries.
+    Hmac(HmacSha256),
+    /// Checks `v1a` entries.
+    #[cfg(feature = "ed25519")]
+    Ed25519(crate::asymmetric::PublicKey),
 }
 
 impl Key {
@@ -135,14 +144,29 @@ impl Verifier {
         if candidates.len() > 0 {
             for key in self.inner.keys.iter().filter(|k| k.in_force(now)) {
                 keys += 1;
-                let mut mac = key.mac.clone();
-                mac.update(h.id.as_bytes());
-                mac.update(b".");
-                mac.update(h.timestamp);
-                mac.update(b".");
-                mac.update(body);
-                let tag: [u8; 32] = mac.finalize().into_bytes().into();
-                if candidates.matches_v1(&tag) {
+                let matched = match &key.kind {
+                    KeyKind::Hmac(mac) => {
+                        !candidates.v1().is_empty() && {
+                            let mut mac = mac.clone();
+                            mac.update(h.id.as_bytes());
+                            mac.update(b".");
+                            mac.update(h.timestamp);
+                            mac.update(b".");
+                            mac.update(body);
+                            let tag: [u8; 32] = mac.finalize().into_bytes().into();
+                            candidates.matches_v1(&tag)
+                        }
+                    }
+                    #[cfg(feature = "ed25519")]
+                    KeyKind::Ed25519(pk) => {
+                        let parts = [h.id.as_bytes(), b".", h.timestamp, b".", body];
+                        candidates
+                            .v1a()
+                            .iter()
+                            .any(|sig| pk.verify_strict(&parts, sig))
+                    }
+                };
+                if matched {
                     return Ok(Message {
                         id: h.id,
                         timestamp,
@@ -221,7 +245,7 @@ impl VerifierBuilder {
     /// Trusts a key. Repeatable: a delivery verifies if it matches any trusted key.
     pub fn secret(mut self, secret: Secret) -> Self {
         self.keys.push(Key {
-            mac: secret.hmac(),
+            kind: KeyKind::Hmac(secret.hmac()),
             expires_at: None,
         });
         self
@@ -235,7 +259,36 @@ impl VerifierBuilder {
     /// restart is needed when it passes.
     pub fn secret_until(mut self, secret: Secret, expires_at: OffsetDateTime) -> Self {
         self.keys.push(Key {
-            mac: secret.hmac(),
+            kind: KeyKind::Hmac(secret.hmac()),
+            expires_at: Some(expires_at),
+        });
+        self
+    }
+
+    /// Trusts an Ed25519 public key for `v1a` entries. Repeatable, and may be combined with
+    /// secrets (as during a sender's move from one scheme to the other): `v1` entries are
+    /// checked only against secrets, `v1a` entries only against public keys.
+    #[cfg(feature = "ed25519")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ed25519")))]
+    pub fn public_key(mut self, key: crate::asymmetric::PublicKey) -> Self {
+        self.keys.push(Key {
+            kind: KeyKind::Ed25519(key),
+            expires_at: None,
+        });
+        self
+    }
+
+    /// Trusts a retiring Ed25519 public key until `expires_at` (exclusive), like
+    /// [`secret_until`](Self::secret_until).
+    #[cfg(feature = "ed25519")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ed25519")))]
+    pub fn public_key_until(
+        mut self,
+        key: crate::asymmetric::PublicKey,
+        expires_at: OffsetDateTime,
+    ) -> Self {
+        self.keys.push(Key {
+            kind: KeyKind::Ed25519(key),
             expires_at: Some(expires_at),
         });
         self
@@ -243,8 +296,9 @@ impl VerifierBuilder {
 
     /// Trusts every key of a configuration string, such as one environment variable.
     ///
-    /// Entries are separated by whitespace or commas. Each is a secret (`whsec_…`), or a
-    /// secret followed by `@` and an RFC 3339 date-time, for a retiring key trusted until then:
+    /// Entries are separated by whitespace or commas. Each is a secret (`whsec_…`; with the
+    /// `ed25519` feature also a public key, `whpk_…`), optionally followed by `@` and an
+    /// RFC 3339 date-time, for a retiring key trusted until then:
     ///
     /// ```
     /// use standard_webhooks::Verifier;
@@ -257,22 +311,35 @@ impl VerifierBuilder {
     /// ```
     ///
     /// An error names what is wrong with an entry, never the entry itself.
-    pub fn secrets_from_config(mut self, config: &str) -> Result<Self, SecretError> {
+    pub fn secrets_from_config(mut self, config: &str) -> Result<Self, Error> {
         let entries = config
             .split(|c: char| c == ',' || c.is_ascii_whitespace())
             .filter(|e| !e.is_empty());
         for entry in entries {
-            self = match entry.split_once('@') {
-                None => self.secret(entry.parse()?),
-                Some((secret, expiry)) => {
-                    let expires_at = OffsetDateTime::parse(
+            let (key, expires_at) = match entry.split_once('@') {
+                None => (entry, None),
+                Some((key, expiry)) => {
+                    let at = OffsetDateTime::parse(
                         expiry,
                         &time::format_description::well_known::Rfc3339,
                     )
                     .map_err(|_| SecretError::InvalidExpiry)?;
-                    self.secret_until(secret.parse()?, expires_at)
+                    (key, Some(at))
                 }
             };
+            #[cfg(feature = "ed25519")]
+            if key.starts_with(crate::asymmetric::PUBLIC_KEY_PREFIX) {
+                self.keys.push(Key {
+                    kind: KeyKind::Ed25519(key.parse()?),
+                    expires_at,
+                });
+                continue;
+            }
+            let secret: Secret = key.parse()?;
+            self.keys.push(Key {
+                kind: KeyKind::Hmac(secret.hmac()),
+                expires_at,
+            });
         }
         Ok(self)
     }

@@ -12,7 +12,9 @@ fn keys() -> impl Strategy<Value = Vec<Vec<u8>>> {
 }
 
 fn secrets(keys: &[Vec<u8>]) -> Vec<Secret> {
-    keys.iter().map(|k| Secret::from_bytes(k).unwrap()).collect()
+    keys.iter()
+        .map(|k| Secret::from_bytes(k).unwrap())
+        .collect()
 }
 
 fn verifier(keys: &[Vec<u8>]) -> Verifier {

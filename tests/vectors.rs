@@ -120,6 +120,10 @@ fn unpadded_secrets_equal_their_padded_form() {
 #[test]
 fn invalid_secrets_are_refused() {
     for case in cases("secret-invalid") {
-        assert!(s(&case, "secret").parse::<Secret>().is_err(), "{}", case["name"]);
+        assert!(
+            s(&case, "secret").parse::<Secret>().is_err(),
+            "{}",
+            case["name"]
+        );
     }
 }

@@ -1,0 +1,2 @@
+//! Work in progress (issue 3).
+fn main() {}

@@ -1,0 +1,315 @@
+//! actix-web 4 extractors that verify a delivery before the handler runs (feature `actix-web`).
+//!
+//! Put [`Verified<E>`] in a handler's arguments, around any extractor that reads the body
+//! (`web::Bytes`, `String`, `web::Json<T>`, …). The [`Verifier`] comes from app data:
+//! `App::new().app_data(web::Data::new(verifier))` (a plain `Verifier` in `app_data` works
+//! too). A delivery that fails verification never reaches the handler; the client gets one of
+//! these answers instead (see [`Rejection`]):
+//!
+//! | what | status |
+//! | --- | --- |
+//! | a `webhook-*` header missing or malformed | 400 |
+//! | no signature matches, or the timestamp is outside the tolerance | 401 |
+//! | body larger than the `PayloadConfig` limit (256 KiB unless you change it) | 413 |
+//! | no `Verifier` in app data | 500 |
+//! | the inner extractor's own rejection (e.g. JSON that does not parse) | as it answers |
+//!
+//! The headers are checked before the body is read, so a request without valid headers costs no
+//! buffering. The body is then buffered once under the app's own `PayloadConfig` (limit and
+//! content type), verified, and handed to the inner extractor along with the original
+//! `HttpRequest`, so its own configuration (`JsonConfig`, …) still applies. Never 410: senders
+//! disable an endpoint that answers 410.
+//!
+//! ```
+//! use actix_web::{App, HttpResponse, test, web};
+//! use serde::Deserialize;
+//! use standard_webhooks::actix::Verified;
+//! use standard_webhooks::{Secret, Signer, Verifier};
+//!
+//! #[derive(Deserialize)]
+//! struct Event {
+//!     r#type: String,
+//! }
+//!
+//! async fn dinie(Verified(event): Verified<web::Json<Event>>) -> HttpResponse {
+//!     assert_eq!(event.r#type, "customer.active");
+//!     HttpResponse::NoContent().finish()
+//! }
+//!
+//! # #[actix_web::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let secret: Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".parse()?;
+//! let verifier = Verifier::builder().secret(secret.clone()).build()?;
+//! let app = test::init_service(
+//!     App::new()
+//!         .app_data(web::Data::new(verifier))
+//!         .route("/webhooks/dinie", web::post().to(dinie)),
+//! )
+//! .await;
+//!
+//! let body = r#"{"type":"customer.active","timestamp":"2026-11-26T12:00:00Z","data":{}}"#;
+//! let now = time::OffsetDateTime::now_utc().unix_timestamp();
+//! let signed = Signer::new(secret).headers("msg_1", now, body.as_bytes());
+//! let delivery = |body: &'static str| {
+//!     let mut req = test::TestRequest::post()
+//!         .uri("/webhooks/dinie")
+//!         .insert_header(("content-type", "application/json"))
+//!         .set_payload(body);
+//!     for (name, value) in signed.iter() {
+//!         req = req.insert_header((name, value));
+//!     }
+//!     req.to_request()
+//! };
+//!
+//! // A genuine delivery reaches the handler: 204.
+//! let answer = test::call_service(&app, delivery(body)).await;
+//! assert_eq!(answer.status(), 204);
+//!
+//! // The same headers on an altered body: 401, and the handler does not run.
+//! let forged = r#"{"type":"customer.active","timestamp":"2026-11-26T12:00:00Z","data":{"x":1}}"#;
+//! let answer = test::call_service(&app, delivery(forged)).await;
+//! assert_eq!(answer.status(), 401);
+//!
+//! // No webhook headers at all: 400, before the body is read.
+//! let unsigned = test::TestRequest::post().uri("/webhooks/dinie").set_payload(body);
+//! let answer = test::call_service(&app, unsigned.to_request()).await;
+//! assert_eq!(answer.status(), 400);
+//! let text = test::read_body(answer).await;
+//! assert_eq!(text, "malformed webhook request: missing header `webhook-id`");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The extractor's error type is `actix_web::Error`; a refusal by this crate downcasts to
+//! [`Rejection`] (`err.as_error::<Rejection>()`), e.g. in an error-handling middleware that
+//! answers in your own format. To get the message id (the idempotency key) and timestamp as
+//! well, take a [`VerifiedDelivery<E>`] instead.
+
+// Hooking in (e.g. an idempotency layer): `verify_request(&req, &mut payload, &verifier)` does
+// the whole job (header pre-check, buffering under `PayloadConfig`, verification) and returns a
+// `VerifiedDelivery<web::Bytes>`; run any extractor on the verified body with
+// `E::from_request(&req, &mut Payload::from(delivery.payload))`. Failures are `Rejection`s,
+// which implement `ResponseError` with the right status. `verifier_from_app_data` finds the
+// verifier the way the extractors do.
+
+use core::future::Future;
+use core::pin::Pin;
+
+use ::actix_web::dev::Payload;
+use ::actix_web::http::StatusCode;
+use ::actix_web::http::header::HeaderMap;
+use ::actix_web::web::{self, Bytes};
+use ::actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
+use time::OffsetDateTime;
+
+use crate::headers::HeaderSource;
+use crate::rejection::precheck;
+use crate::verifier::Verifier;
+
+pub use crate::rejection::Rejection;
+
+/// A verified delivery's body, read by the inner extractor `E`.
+///
+/// `Verified<web::Bytes>` gives the raw body, `Verified<web::Json<T>>` parses it. The verifier
+/// is taken from app data. See the [module docs](self) for the answers a client gets.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Verified<E>(pub E);
+
+impl<E> Verified<E> {
+    /// The inner extractor's value.
+    pub fn into_inner(self) -> E {
+        self.0
+    }
+}
+
+/// A verified delivery with its message id and timestamp, the body read by the inner
+/// extractor `E`.
+///
+/// ```
+/// use actix_web::{HttpResponse, web};
+/// use standard_webhooks::actix::VerifiedDelivery;
+///
+/// async fn dinie(delivery: VerifiedDelivery<web::Json<serde_json::Value>>) -> HttpResponse {
+///     // `id` is the same on every retry of this event: skip it if already processed.
+///     let VerifiedDelivery { id, payload: event, .. } = delivery;
+///     println!("{id}: {}", event["type"]);
+///     HttpResponse::NoContent().finish()
+/// }
+/// # let _ = actix_web::App::new().route("/", web::post().to(dinie));
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct VerifiedDelivery<E> {
+    /// The `webhook-id`: the same on every retry of one event, so the idempotency key.
+    pub id: String,
+    /// The `webhook-timestamp` of this attempt.
+    pub timestamp: OffsetDateTime,
+    /// The inner extractor's value.
+    pub payload: E,
+}
+
+/// actix-web's own header map (on `http` 0.2), so the core verifier reads it directly.
+impl HeaderSource for HeaderMap {
+    fn header_values(&self, name: &'static str) -> impl Iterator<Item = &[u8]> {
+        self.get_all(name).map(|v| v.as_bytes())
+    }
+}
+
+impl ResponseError for Rejection {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status().as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// The status and a one-line `text/plain` body.
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status_code())
+            .content_type("text/plain; charset=utf-8")
+            .body(self.to_string())
+    }
+}
+
+/// The verifier the extractors use: `web::Data<Verifier>` from app data, else a plain
+/// `Verifier` from app data.
+pub fn verifier_from_app_data(req: &HttpRequest) -> Option<Verifier> {
+    req.app_data::<web::Data<Verifier>>()
+        .map(|data| data.get_ref().clone())
+        .or_else(|| req.app_data::<Verifier>().cloned())
+}
+
+/// Verifies a request: checks the headers, buffers the body under the app's `PayloadConfig`,
+/// verifies it, and returns the verified body with the message id and timestamp.
+///
+/// This is what [`Verified`] does before running its inner extractor; call it from your own
+/// extractor or middleware to add a step (an idempotency check, say) between verification and
+/// the handler:
+///
+/// ```
+/// use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+/// use standard_webhooks::actix::{verifier_from_app_data, verify_request, Rejection};
+///
+/// async fn check(req: HttpRequest, mut payload: Payload) -> Result<String, actix_web::Error> {
+///     let verifier = verifier_from_app_data(&req).ok_or(Rejection::MissingVerifier)?;
+///     let delivery = verify_request(&req, &mut payload, &verifier).await?;
+///     // ... look `delivery.id` up in a store of processed ids here ...
+///     let text = String::from_request(&req, &mut Payload::from(delivery.payload)).await?;
+///     Ok(text)
+/// }
+/// ```
+pub async fn verify_request(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    verifier: &Verifier,
+) -> Result<VerifiedDelivery<Bytes>, Rejection> {
+    // One clock reading for the whole request: a slow upload is judged by its arrival time.
+    let now = OffsetDateTime::now_utc();
+    precheck(verifier, req.headers(), now)?;
+
+    // actix's own `Bytes` extractor applies the app's `PayloadConfig` (limit and content type).
+    let bytes = Bytes::from_request(req, payload).await.map_err(|e| {
+        if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+            Rejection::PayloadTooLarge
+        } else {
+            Rejection::BodyUnreadable(e.to_string())
+        }
+    })?;
+
+    let message = verifier.verify_at(req.headers(), &bytes, now)?;
+    let (id, timestamp) = (message.id().to_owned(), message.timestamp());
+    Ok(VerifiedDelivery {
+        id,
+        timestamp,
+        payload: bytes,
+    })
+}
+
+impl<E> FromRequest for VerifiedDelivery<E>
+where
+    E: FromRequest + 'static,
+{
+    type Error = ::actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let verifier = verifier_from_app_data(&req).ok_or(Rejection::MissingVerifier)?;
+            let delivery = verify_request(&req, &mut payload, &verifier).await?;
+            let inner = E::from_request(&req, &mut Payload::from(delivery.payload))
+                .await
+                .map_err(Into::into)?;
+            Ok(Self {
+                id: delivery.id,
+                timestamp: delivery.timestamp,
+                payload: inner,
+            })
+        })
+    }
+}
+
+impl<E> FromRequest for Verified<E>
+where
+    E: FromRequest + 'static,
+{
+    type Error = ::actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let delivery = VerifiedDelivery::<E>::from_request(req, payload);
+        Box::pin(async move { Ok(Self(delivery.await?.payload)) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Secret, Signer};
+    use ::actix_web::test::TestRequest;
+
+    fn secret() -> Secret {
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".parse().unwrap()
+    }
+
+    #[test]
+    fn actix_header_map_is_a_header_source() {
+        let req = TestRequest::default()
+            .insert_header(("Webhook-Signature", "v1,a"))
+            .append_header(("webhook-signature", "v1,b"))
+            .to_http_request();
+        let values: Vec<&[u8]> = req.headers().header_values("webhook-signature").collect();
+        assert_eq!(values, [b"v1,a".as_slice(), b"v1,b"]);
+        assert_eq!(req.headers().header_values("webhook-id").count(), 0);
+    }
+
+    #[test]
+    fn verifies_against_actix_headers() {
+        let now = OffsetDateTime::now_utc();
+        let h = Signer::new(secret()).headers("msg_a", now.unix_timestamp(), b"body");
+        let mut t = TestRequest::default();
+        for (n, v) in h.iter() {
+            t = t.insert_header((n, v));
+        }
+        let req = t.to_http_request();
+        let verifier = Verifier::builder().secret(secret()).build().unwrap();
+        assert_eq!(
+            verifier
+                .verify_at(req.headers(), b"body", now)
+                .unwrap()
+                .id(),
+            "msg_a"
+        );
+    }
+
+    #[test]
+    fn missing_verifier_is_found_missing_and_answers_500() {
+        let req = TestRequest::default().to_http_request();
+        assert!(verifier_from_app_data(&req).is_none());
+        let v = Verifier::builder().secret(secret()).build().unwrap();
+        let req = TestRequest::default().app_data(v).to_http_request();
+        assert!(verifier_from_app_data(&req).is_some());
+        assert_eq!(
+            Rejection::MissingVerifier.status_code(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+}

@@ -1,0 +1,312 @@
+//! axum 0.8 extractors that verify a delivery before the handler runs (feature `axum`).
+//!
+//! Put [`Verified<E>`] in a handler's arguments, around any extractor that reads the body
+//! (`Bytes`, `String`, `Json<T>`, …). The [`Verifier`] comes from the router's state through
+//! [`FromRef`]: a `Verifier` state works as is, and a larger state struct needs only
+//! `#[derive(FromRef)]` or a `FromRef` impl. A delivery that fails verification never reaches
+//! the handler; the client gets one of these answers instead (see [`Rejection`]):
+//!
+//! | what | status |
+//! | --- | --- |
+//! | a `webhook-*` header missing or malformed | 400 |
+//! | no signature matches, or the timestamp is outside the tolerance | 401 |
+//! | body larger than the `DefaultBodyLimit` (2 MB unless you change it) | 413 |
+//! | the inner extractor's own rejection (e.g. JSON that does not parse) | as it answers |
+//!
+//! The headers are checked before the body is read, so a request without valid headers costs no
+//! buffering. The body is then buffered once under the router's own `DefaultBodyLimit`,
+//! verified, and handed to the inner extractor inside the original request (same headers,
+//! extensions and limits). Never 410: senders disable an endpoint that answers 410.
+//!
+//! ```
+//! use axum::{Json, Router, http::StatusCode, routing::post};
+//! use serde::Deserialize;
+//! use standard_webhooks::axum::Verified;
+//! use standard_webhooks::{Secret, Signer, Verifier};
+//!
+//! #[derive(Deserialize)]
+//! struct Event {
+//!     r#type: String,
+//! }
+//!
+//! async fn dinie(Verified(Json(event)): Verified<Json<Event>>) -> StatusCode {
+//!     assert_eq!(event.r#type, "loan.signed");
+//!     StatusCode::NO_CONTENT
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let secret: Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".parse()?;
+//! let verifier = Verifier::builder().secret(secret.clone()).build()?;
+//! let app = Router::new()
+//!     .route("/webhooks/dinie", post(dinie))
+//!     .with_state(verifier);
+//!
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let url = format!("http://{}/webhooks/dinie", listener.local_addr()?);
+//! tokio::spawn(async move { axum::serve(listener, app).await });
+//!
+//! // A genuine delivery reaches the handler: 204.
+//! let body = r#"{"type":"loan.signed","timestamp":"2026-11-26T12:00:00Z","data":{}}"#;
+//! let now = time::OffsetDateTime::now_utc().unix_timestamp();
+//! let signed = Signer::new(secret).headers("msg_1", now, body.as_bytes());
+//! let client = reqwest::Client::new();
+//! let send = |body: &'static str| {
+//!     let mut req = client.post(&url).header("content-type", "application/json").body(body);
+//!     for (name, value) in signed.iter() {
+//!         req = req.header(name, value);
+//!     }
+//!     req.send()
+//! };
+//! assert_eq!(send(body).await?.status(), 204);
+//!
+//! // The same headers on an altered body: 401, and the handler does not run.
+//! let forged = r#"{"type":"loan.signed","timestamp":"2026-11-26T12:00:00Z","data":{"x":1}}"#;
+//! let answer = send(forged).await?;
+//! assert_eq!(answer.status(), 401);
+//! assert!(answer.text().await?.starts_with("webhook verification failed: no signature"));
+//!
+//! // No webhook headers at all: 400, before the body is read.
+//! let answer = client.post(&url).body(body).send().await?;
+//! assert_eq!(answer.status(), 400);
+//! assert_eq!(answer.text().await?, "malformed webhook request: missing header `webhook-id`");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! To get the message id (the idempotency key) and timestamp as well, take a
+//! [`VerifiedDelivery<E>`] instead: `VerifiedDelivery { id, timestamp, payload: Json(event), .. }`.
+
+// Hooking in (e.g. an idempotency layer): `verify_request(req, &verifier)` does the whole job
+// (header pre-check, buffering under the router's body limit, verification) and returns a
+// `VerifiedDelivery<Request>` whose payload is the original request with the buffered body; run
+// any extractor on it with `E::from_request(delivery.payload, state)`. Failures are
+// `Rejection`s, which already answer with the right status.
+
+use ::axum::body::{Body, Bytes};
+use ::axum::extract::{FromRef, FromRequest, Request};
+use ::axum::response::{IntoResponse, Response};
+use time::OffsetDateTime;
+
+use crate::rejection::precheck;
+use crate::verifier::Verifier;
+
+pub use crate::rejection::Rejection;
+
+/// A verified delivery's body, read by the inner extractor `E`.
+///
+/// `Verified<Bytes>` gives the raw body, `Verified<Json<T>>` parses it. The verifier is taken
+/// from the state with [`FromRef`]. See the [module docs](self) for the answers a client gets.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Verified<E>(pub E);
+
+impl<E> Verified<E> {
+    /// The inner extractor's value.
+    pub fn into_inner(self) -> E {
+        self.0
+    }
+}
+
+/// A verified delivery with its message id and timestamp, the body read by the inner
+/// extractor `E`.
+///
+/// ```
+/// use axum::{Json, http::StatusCode};
+/// use standard_webhooks::axum::VerifiedDelivery;
+///
+/// async fn dinie(
+///     VerifiedDelivery { id, payload: Json(event), .. }: VerifiedDelivery<Json<serde_json::Value>>,
+/// ) -> StatusCode {
+///     // `id` is the same on every retry of this event: skip it if already processed.
+///     println!("{id}: {}", event["type"]);
+///     StatusCode::NO_CONTENT
+/// }
+/// # let _ = axum::Router::<standard_webhooks::Verifier>::new().route("/", axum::routing::post(dinie));
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct VerifiedDelivery<E> {
+    /// The `webhook-id`: the same on every retry of one event, so the idempotency key.
+    pub id: String,
+    /// The `webhook-timestamp` of this attempt.
+    pub timestamp: OffsetDateTime,
+    /// The inner extractor's value.
+    pub payload: E,
+}
+
+/// The rejection of [`Verified`] and [`VerifiedDelivery`]: the delivery failed verification,
+/// or the inner extractor refused the verified body.
+#[derive(Debug)]
+pub enum VerifiedRejection<R> {
+    /// The delivery was refused before the inner extractor ran.
+    Verification(Rejection),
+    /// The inner extractor's own rejection, answered as it answers.
+    Inner(R),
+}
+
+impl<R: core::fmt::Display> core::fmt::Display for VerifiedRejection<R> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Verification(r) => r.fmt(f),
+            Self::Inner(r) => r.fmt(f),
+        }
+    }
+}
+
+impl<R: core::fmt::Debug + core::fmt::Display> std::error::Error for VerifiedRejection<R> {}
+
+impl<R: IntoResponse> IntoResponse for VerifiedRejection<R> {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Verification(r) => r.into_response(),
+            Self::Inner(r) => r.into_response(),
+        }
+    }
+}
+
+impl IntoResponse for Rejection {
+    /// The [status](Rejection::status) and a one-line `text/plain` body.
+    fn into_response(self) -> Response {
+        (self.status(), self.to_string()).into_response()
+    }
+}
+
+/// Verifies a request: checks the headers, buffers the body under the router's body limit,
+/// verifies it, and gives back the original request (same parts, the buffered body) with the
+/// message id and timestamp.
+///
+/// This is what [`Verified`] does before running its inner extractor; call it from your own
+/// extractor or middleware to add a step (an idempotency check, say) between verification and
+/// the handler:
+///
+/// ```
+/// use axum::body::Bytes;
+/// use axum::extract::{FromRequest, Request};
+/// use standard_webhooks::axum::{Rejection, verify_request};
+/// use standard_webhooks::Verifier;
+///
+/// async fn check(req: Request, verifier: &Verifier) -> Result<(String, Bytes), Rejection> {
+///     let delivery = verify_request(req, verifier).await?;
+///     // ... look `delivery.id` up in a store of processed ids here ...
+///     let body = Bytes::from_request(delivery.payload, &()).await.unwrap_or_default();
+///     Ok((delivery.id, body))
+/// }
+/// ```
+pub async fn verify_request(
+    req: Request,
+    verifier: &Verifier,
+) -> Result<VerifiedDelivery<Request>, Rejection> {
+    // One clock reading for the whole request: a slow upload is judged by its arrival time.
+    let now = OffsetDateTime::now_utc();
+    precheck(verifier, req.headers(), now)?;
+
+    let (parts, body) = req.into_parts();
+    // Buffer with axum's own `Bytes` extractor, which applies the `DefaultBodyLimit` stored in
+    // the extensions. It only needs the body and the extensions; the original parts stay whole.
+    let mut probe = Request::new(body);
+    *probe.extensions_mut() = parts.extensions.clone();
+    let bytes = Bytes::from_request(probe, &()).await.map_err(|e| {
+        if e.status() == http::StatusCode::PAYLOAD_TOO_LARGE {
+            Rejection::PayloadTooLarge
+        } else {
+            Rejection::BodyUnreadable(e.body_text())
+        }
+    })?;
+
+    let message = verifier.verify_at(&parts.headers, &bytes, now)?;
+    let (id, timestamp) = (message.id().to_owned(), message.timestamp());
+    Ok(VerifiedDelivery {
+        id,
+        timestamp,
+        payload: Request::from_parts(parts, Body::from(bytes)),
+    })
+}
+
+impl<S, E> FromRequest<S> for VerifiedDelivery<E>
+where
+    S: Send + Sync,
+    Verifier: FromRef<S>,
+    E: FromRequest<S>,
+{
+    type Rejection = VerifiedRejection<E::Rejection>;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let verifier = Verifier::from_ref(state);
+        let delivery = verify_request(req, &verifier)
+            .await
+            .map_err(VerifiedRejection::Verification)?;
+        let payload = E::from_request(delivery.payload, state)
+            .await
+            .map_err(VerifiedRejection::Inner)?;
+        Ok(Self {
+            id: delivery.id,
+            timestamp: delivery.timestamp,
+            payload,
+        })
+    }
+}
+
+impl<S, E> FromRequest<S> for Verified<E>
+where
+    S: Send + Sync,
+    Verifier: FromRef<S>,
+    E: FromRequest<S>,
+{
+    type Rejection = VerifiedRejection<E::Rejection>;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let delivery = VerifiedDelivery::<E>::from_request(req, state).await?;
+        Ok(Self(delivery.payload))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Secret, Signer};
+
+    fn secret() -> Secret {
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".parse().unwrap()
+    }
+
+    fn request(body: &'static [u8], signed_by: &Secret, ts_offset: i64) -> Request {
+        let now = OffsetDateTime::now_utc().unix_timestamp() + ts_offset;
+        let h = Signer::new(signed_by.clone()).headers("msg_unit", now, body);
+        let mut req = Request::new(Body::from(body));
+        *req.headers_mut() = http::HeaderMap::try_from(&h).unwrap();
+        req
+    }
+
+    fn verifier() -> Verifier {
+        Verifier::builder().secret(secret()).build().unwrap()
+    }
+
+    fn block_on<F: core::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn keeps_parts_and_hands_over_the_exact_body() {
+        let mut req = request(b"{\"a\":1}", &secret(), 0);
+        req.extensions_mut().insert(42_u32);
+        let d = block_on(verify_request(req, &verifier())).unwrap();
+        assert_eq!(d.id, "msg_unit");
+        assert_eq!(d.payload.extensions().get::<u32>(), Some(&42));
+        assert!(d.payload.headers().contains_key("webhook-signature"));
+        let body = block_on(Bytes::from_request(d.payload, &())).unwrap();
+        assert_eq!(&body[..], b"{\"a\":1}");
+    }
+
+    #[test]
+    fn bad_signature_is_refused_after_buffering() {
+        let other = Secret::from_bytes(b"someone else").unwrap();
+        let err = block_on(verify_request(request(b"x", &other, 0), &verifier())).unwrap_err();
+        assert_eq!(err.status(), 401);
+        let err =
+            block_on(verify_request(request(b"x", &secret(), -301), &verifier())).unwrap_err();
+        assert_eq!(err.status(), 401);
+    }
+}

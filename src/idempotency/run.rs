@@ -1,0 +1,434 @@
+//! Running a handler at most once per id: claim, run, then complete or release.
+
+use core::fmt;
+use core::future::Future;
+use core::time::Duration;
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use http::StatusCode;
+
+use super::memory::MemoryStore;
+use super::store::{Claim, ClaimToken, IdempotencyStore, StoreError};
+use crate::verifier::Message;
+
+/// How long a claim holds by default: 5 minutes.
+///
+/// Far beyond the request timeout of senders (15 to 30 s), so a handler still running after its
+/// sender gave up does not lose its claim to the retry; short enough that an instance that
+/// crashed mid-handler blocks its id only until the sender's next retry but one.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(5 * 60);
+
+/// How long a done id is remembered by default: 3 days.
+///
+/// Covers a sender's whole retry schedule (Svix's runs about 28 hours after the first
+/// attempt; most senders give up within 1 to 3 days), so a retry sent because our 2xx was lost
+/// still finds the id done. Replays of captured deliveries only need the verifier's 5-minute
+/// tolerance.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(3 * 24 * 60 * 60);
+
+/// The `Retry-After` given by default with a 409 or a 503: 5 seconds.
+///
+/// Most handlers finish within seconds, so a sender that honours the header learns the outcome
+/// on its next attempt; senders that ignore it follow their own schedule, which is fine too.
+pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// The status for a delivery whose id another request is processing: 409 Conflict.
+///
+/// It is what the IETF's Idempotency-Key draft prescribes for "a request with the same key is
+/// still being processed", and every Standard Webhooks sender retries any non-2xx, so the
+/// event comes back later. Not 503: that would read as an outage on dashboards and load
+/// balancers, while this is normal traffic. Never 410, which makes senders disable the
+/// endpoint.
+pub const IN_PROGRESS_STATUS: StatusCode = StatusCode::CONFLICT;
+
+/// The status when the store cannot be reached: 503 Service Unavailable. The handler has not
+/// run; the sender retries later.
+pub const STORE_UNAVAILABLE_STATUS: StatusCode = StatusCode::SERVICE_UNAVAILABLE;
+
+/// Runs a handler at most once per verified message id, with claims kept in a store.
+///
+/// Cheap to clone (the store is shared). See the [module documentation](crate::idempotency)
+/// for the semantics.
+pub struct Idempotency<S = MemoryStore> {
+    store: Arc<S>,
+    namespace: Arc<str>,
+    lease: Duration,
+    retention: Duration,
+    retry_after: Duration,
+}
+
+impl<S> Clone for Idempotency<S> {
+    fn clone(&self) -> Self {
+        Self {
+            store: Arc::clone(&self.store),
+            namespace: Arc::clone(&self.namespace),
+            lease: self.lease,
+            retention: self.retention,
+            retry_after: self.retry_after,
+        }
+    }
+}
+
+impl<S> fmt::Debug for Idempotency<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Idempotency")
+            .field("store", &core::any::type_name::<S>())
+            .field("namespace", &&*self.namespace)
+            .field("lease", &self.lease)
+            .field("retention", &self.retention)
+            .field("retry_after", &self.retry_after)
+            .finish()
+    }
+}
+
+/// What [`Idempotency::run`] did with a delivery.
+#[derive(Debug)]
+#[must_use = "the outcome says how to answer the sender"]
+pub enum Outcome<R> {
+    /// The id was new (or released after a failure): the handler ran and this is its output.
+    /// Answer with it.
+    Ran {
+        /// The handler's output.
+        output: R,
+        /// Set when the store could not record the result after the handler ran. The claim
+        /// then lapses after its lease. Answer with `output` all the same: the handler did run,
+        /// and a 5xx would make the sender deliver the event again.
+        record_error: Option<StoreError>,
+    },
+    /// The id is done: answer 2xx at once, the handler did not run.
+    Done,
+    /// Another request is processing the id right now: answer [`IN_PROGRESS_STATUS`] (409)
+    /// with this `Retry-After`; the handler did not run.
+    InProgress {
+        /// How long the sender should wait (whole seconds, at least one).
+        retry_after: Duration,
+    },
+}
+
+impl<R> Outcome<R> {
+    /// The handler's output, if it ran.
+    pub fn output(self) -> Option<R> {
+        match self {
+            Outcome::Ran { output, .. } => Some(output),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a handler's output counts as a success, which records the id as done. Anything
+/// else releases the claim so that the sender's retry runs the handler again.
+pub trait Success {
+    /// `true` when the event was processed.
+    fn is_success(&self) -> bool;
+}
+
+impl<T, E> Success for Result<T, E> {
+    /// `Ok`.
+    fn is_success(&self) -> bool {
+        self.is_ok()
+    }
+}
+
+impl Success for StatusCode {
+    /// A 2xx status.
+    fn is_success(&self) -> bool {
+        StatusCode::is_success(self)
+    }
+}
+
+impl<B> Success for http::Response<B> {
+    /// A 2xx status.
+    fn is_success(&self) -> bool {
+        self.status().is_success()
+    }
+}
+
+impl Success for bool {
+    fn is_success(&self) -> bool {
+        *self
+    }
+}
+
+impl Default for Idempotency<MemoryStore> {
+    fn default() -> Self {
+        Self::new(MemoryStore::default())
+    }
+}
+
+impl<S: IdempotencyStore> Idempotency<S> {
+    /// Keeps claims in `store`, with the default lease, retention and `Retry-After`.
+    pub fn new(store: S) -> Self {
+        Self::from_shared(Arc::new(store))
+    }
+
+    /// Like [`new`](Self::new), sharing a store that is already behind an `Arc`.
+    pub fn from_shared(store: Arc<S>) -> Self {
+        Self {
+            store,
+            namespace: Arc::from(""),
+            lease: DEFAULT_LEASE,
+            retention: DEFAULT_RETENTION,
+            retry_after: DEFAULT_RETRY_AFTER,
+        }
+    }
+
+    /// How long a claim holds before another request may take the id over ([`DEFAULT_LEASE`]).
+    /// Make it longer than your slowest handler: a handler still running when its lease ends
+    /// can run a second time alongside the retry.
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.lease = lease.max(Duration::from_millis(1));
+        self
+    }
+
+    /// How long a done id is remembered ([`DEFAULT_RETENTION`]). Make it longer than your
+    /// senders' retry schedules.
+    pub fn retention(mut self, retention: Duration) -> Self {
+        self.retention = retention.max(Duration::from_millis(1));
+        self
+    }
+
+    /// The `Retry-After` for a delivery whose id is in progress ([`DEFAULT_RETRY_AFTER`]),
+    /// never more than the time left on the claim, and at least one second.
+    pub fn retry_after(mut self, retry_after: Duration) -> Self {
+        self.retry_after = retry_after;
+        self
+    }
+
+    /// Puts `namespace` in front of every id given to the store, so that several endpoints
+    /// (senders whose ids may collide) can share one store. Empty by default.
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = Arc::from(namespace.into());
+        self
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The lease of each claim.
+    pub fn lease_duration(&self) -> Duration {
+        self.lease
+    }
+
+    /// How long done ids are remembered.
+    pub fn retention_duration(&self) -> Duration {
+        self.retention
+    }
+
+    /// Runs `handler` unless the message's id is done or being processed.
+    ///
+    /// `Err` means the store could not be asked and the handler did not run: answer
+    /// [`STORE_UNAVAILABLE_STATUS`] (503) so that the sender retries. Otherwise the
+    /// [`Outcome`] says what to answer. The handler's output decides through [`Success`]
+    /// whether the id is recorded as done or released. If this future is dropped while the
+    /// handler runs (the request was cancelled) or the handler panics, the claim is released
+    /// through [`IdempotencyStore::release_in_background`].
+    pub async fn run<F>(
+        &self,
+        msg: &Message<'_>,
+        handler: F,
+    ) -> Result<Outcome<F::Output>, StoreError>
+    where
+        F: Future,
+        F::Output: Success,
+    {
+        self.run_id(msg.id(), handler).await
+    }
+
+    /// [`run`](Self::run) for an id taken from a verified message. Crate-private, so that
+    /// nobody claims an id that was not verified.
+    pub(crate) async fn run_id<F>(
+        &self,
+        id: &str,
+        handler: F,
+    ) -> Result<Outcome<F::Output>, StoreError>
+    where
+        F: Future,
+        F::Output: Success,
+    {
+        let key = self.key(id);
+        let token = match self.store.claim(&key, self.lease).await? {
+            Claim::Claimed(token) => token,
+            Claim::Done => return Ok(Outcome::Done),
+            Claim::InProgress { expires_in } => {
+                return Ok(Outcome::InProgress {
+                    retry_after: self.retry_after_for(expires_in),
+                });
+            }
+        };
+        let guard = ReleaseOnDrop {
+            store: &*self.store,
+            key: &key,
+            token: Some(token),
+        };
+        let output = handler.await;
+        let token = guard.disarm();
+        let recorded = match token {
+            Some(token) if output.is_success() => {
+                self.store.complete(&key, &token, self.retention).await
+            }
+            Some(token) => self.store.release(&key, &token).await,
+            None => Ok(()),
+        };
+        Ok(Outcome::Ran {
+            output,
+            record_error: recorded.err(),
+        })
+    }
+
+    /// The `Retry-After` for an id in progress: the configured value, capped by what is left
+    /// of the claim, in whole seconds, at least one.
+    pub(crate) fn retry_after_for(&self, expires_in: Option<Duration>) -> Duration {
+        let d = match expires_in {
+            Some(left) => self.retry_after.min(left),
+            None => self.retry_after,
+        };
+        let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+        Duration::from_secs(secs.max(1))
+    }
+
+    /// The `Retry-After` for a 503.
+    pub(crate) fn unavailable_retry_after(&self) -> Duration {
+        self.retry_after_for(None)
+    }
+
+    fn key<'a>(&self, id: &'a str) -> Cow<'a, str> {
+        if self.namespace.is_empty() {
+            Cow::Borrowed(id)
+        } else {
+            Cow::Owned(format!("{}{}", self.namespace, id))
+        }
+    }
+}
+
+/// Releases the claim if dropped before [`disarm`](Self::disarm): the handler was cancelled or
+/// panicked.
+struct ReleaseOnDrop<'a, S: IdempotencyStore> {
+    store: &'a S,
+    key: &'a str,
+    token: Option<ClaimToken>,
+}
+
+impl<S: IdempotencyStore> ReleaseOnDrop<'_, S> {
+    fn disarm(mut self) -> Option<ClaimToken> {
+        self.token.take()
+    }
+}
+
+impl<S: IdempotencyStore> Drop for ReleaseOnDrop<'_, S> {
+    fn drop(&mut self) {
+        if let Some(token) = self.token.take() {
+            self.store.release_in_background(self.key, &token);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::pin::pin;
+    use core::task::{Context, Poll, Waker};
+
+    /// Polls a future that never waits (the memory store never does) to completion.
+    fn now<F: Future>(f: F) -> F::Output {
+        let mut f = pin!(f);
+        match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(v) => v,
+            Poll::Pending => panic!("the future waited"),
+        }
+    }
+
+    #[test]
+    fn success_records_and_failure_releases() {
+        let once = Idempotency::new(MemoryStore::new());
+        let out = now(once.run_id("a", async { StatusCode::INTERNAL_SERVER_ERROR })).unwrap();
+        assert!(matches!(
+            out,
+            Outcome::Ran {
+                output: StatusCode::INTERNAL_SERVER_ERROR,
+                record_error: None
+            }
+        ));
+        let out = now(once.run_id("a", async { StatusCode::NO_CONTENT })).unwrap();
+        assert!(matches!(
+            out,
+            Outcome::Ran {
+                output: StatusCode::NO_CONTENT,
+                ..
+            }
+        ));
+        let out = now(once.run_id("a", async { StatusCode::OK })).unwrap();
+        assert!(matches!(out, Outcome::Done));
+    }
+
+    #[test]
+    fn a_dropped_handler_releases_its_claim() {
+        let once = Idempotency::new(MemoryStore::new());
+        {
+            let fut = once.run_id("a", core::future::pending::<bool>());
+            let mut fut = pin!(fut);
+            let poll = fut.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+            assert!(poll.is_pending());
+            // While it runs, a duplicate is told to retry later.
+            let dup = now(once.run_id("a", async { true })).unwrap();
+            assert!(matches!(dup, Outcome::InProgress { .. }));
+        } // dropped here: cancelled
+        let out = now(once.run_id("a", async { true })).unwrap();
+        assert!(matches!(out, Outcome::Ran { output: true, .. }));
+    }
+
+    fn handler_bug() -> bool {
+        panic!("handler bug")
+    }
+
+    #[test]
+    fn a_panicking_handler_releases_its_claim() {
+        let once = Idempotency::new(MemoryStore::new());
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            now(once.run_id("a", async { handler_bug() }))
+        }));
+        assert!(caught.is_err());
+        let out: Outcome<bool> = now(once.run_id("a", async { true })).unwrap();
+        assert!(matches!(out, Outcome::Ran { output: true, .. }));
+    }
+
+    #[test]
+    fn namespaces_keep_endpoints_apart() {
+        let store = Arc::new(MemoryStore::new());
+        let a = Idempotency::from_shared(Arc::clone(&store)).namespace("a:");
+        let b = Idempotency::from_shared(Arc::clone(&store)).namespace("b:");
+        assert!(matches!(
+            now(a.run_id("msg", async { true })).unwrap(),
+            Outcome::Ran { .. }
+        ));
+        assert!(matches!(
+            now(b.run_id("msg", async { true })).unwrap(),
+            Outcome::Ran { .. }
+        ));
+        assert!(matches!(
+            now(a.run_id("msg", async { true })).unwrap(),
+            Outcome::Done
+        ));
+        assert_eq!(store.len(), 2);
+    }
+
+    #[test]
+    fn retry_after_is_whole_seconds_capped_by_the_lease_left() {
+        let once = Idempotency::new(MemoryStore::new());
+        assert_eq!(once.retry_after_for(None), Duration::from_secs(5));
+        assert_eq!(
+            once.retry_after_for(Some(Duration::from_millis(2100))),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            once.retry_after_for(Some(Duration::ZERO)),
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            once.retry_after_for(Some(Duration::from_secs(600))),
+            Duration::from_secs(5)
+        );
+    }
+}

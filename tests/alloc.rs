@@ -1,0 +1,321 @@
+//! A verify call allocates nothing on the heap: accepted or rejected, with an `http::HeaderMap`
+//! or a slice of pairs, under one key or several.
+//!
+//! This test binary counts every allocation through a `#[global_allocator]` (`stats_alloc`,
+//! since the crate forbids the `unsafe` a hand-written one needs). The counter is global, so
+//! everything is measured inside a single `#[test]`: no other test thread of this binary can
+//! allocate while a region is open.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::alloc::System;
+use std::hint::black_box;
+
+use standard_webhooks::{Error, MAX_SIGNATURE_ENTRIES, Secret, Signer, Verifier};
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+use time::OffsetDateTime;
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+const T0: i64 = 1_700_000_000;
+const ID: &str = "msg_2Kq8Wz";
+const CALLS: usize = 100;
+
+fn secret(n: u8) -> Secret {
+    Secret::from_bytes([n; 32]).unwrap()
+}
+
+fn at(secs: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(secs).unwrap()
+}
+
+fn to_map(pairs: &[(String, String)]) -> http::HeaderMap {
+    let mut map = http::HeaderMap::new();
+    for (n, v) in pairs {
+        map.append(
+            http::HeaderName::try_from(n.as_str()).unwrap(),
+            http::HeaderValue::from_str(v).unwrap(),
+        );
+    }
+    map
+}
+
+/// The delivery's headers as pairs, after a few ordinary request headers.
+fn pairs_for(signer: &Signer, ts: i64, body: &[u8]) -> Vec<(String, String)> {
+    [
+        ("host", "example.com"),
+        ("content-type", "application/json"),
+    ]
+    .into_iter()
+    .chain(signer.headers(ID, ts, body).iter())
+    .map(|(n, v)| (n.to_owned(), v.to_owned()))
+    .collect()
+}
+
+fn with(pairs: &[(String, String)], name: &str, value: &str) -> Vec<(String, String)> {
+    let mut out: Vec<_> = pairs.iter().filter(|(n, _)| n != name).cloned().collect();
+    if !value.is_empty() {
+        out.push((name.to_owned(), value.to_owned()));
+    }
+    out
+}
+
+/// Heap allocations (and reallocations) made by `CALLS` runs of `f`.
+fn allocations(mut f: impl FnMut()) -> usize {
+    f(); // any lazy, once-only initialisation (none is expected) happens outside the region
+    let region = Region::new(GLOBAL);
+    for _ in 0..CALLS {
+        f();
+    }
+    let change = region.change();
+    change.allocations + change.reallocations
+}
+
+/// One scenario: a verifier, headers as pairs (also run as an `http::HeaderMap`), a body,
+/// the time of the call and the expected outcome.
+struct Case {
+    name: &'static str,
+    verifier: Verifier,
+    pairs: Vec<(String, String)>,
+    body: Vec<u8>,
+    now: OffsetDateTime,
+    expect: Result<(), Error>,
+}
+
+#[test]
+fn verify_never_allocates() {
+    // The counter works: a region around an allocation sees it.
+    assert_eq!(
+        allocations(|| {
+            black_box(vec![1u8; 64]);
+        }),
+        CALLS,
+        "the counting allocator does not count"
+    );
+
+    let body: Vec<u8> = (0..1024u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let one = Verifier::builder().secret(secret(1)).build().unwrap();
+    let rotation = Verifier::builder()
+        .secret(secret(2))
+        .secret_until(secret(1), at(T0 + 3600))
+        .build()
+        .unwrap();
+    let five = (1..=5)
+        .fold(Verifier::builder(), |b, n| b.secret(secret(n)))
+        .build()
+        .unwrap();
+    let signed = pairs_for(&Signer::new(secret(1)), T0, &body);
+    let by_last = pairs_for(&Signer::new(secret(5)), T0, &body);
+    let svix: Vec<(String, String)> = signed
+        .iter()
+        .map(|(n, v)| (n.replace("webhook-", "svix-"), v.clone()))
+        .collect();
+    let sig = signed
+        .iter()
+        .find(|(n, _)| n == "webhook-signature")
+        .unwrap()
+        .1
+        .clone();
+    let many = vec!["v2,x"; MAX_SIGNATURE_ENTRIES + 1].join(" ");
+    let mut repeated_id = signed.clone();
+    repeated_id.push(("webhook-id".to_owned(), "msg_other".to_owned()));
+
+    let cases = [
+        Case {
+            name: "accepted, 1 key",
+            verifier: one.clone(),
+            pairs: signed.clone(),
+            body: body.clone(),
+            now: at(T0),
+            expect: Ok(()),
+        },
+        Case {
+            name: "accepted, empty body",
+            verifier: one.clone(),
+            pairs: pairs_for(&Signer::new(secret(1)), T0, b""),
+            body: Vec::new(),
+            now: at(T0),
+            expect: Ok(()),
+        },
+        Case {
+            name: "accepted, 2 keys, signed by the retiring one",
+            verifier: rotation.clone(),
+            pairs: signed.clone(),
+            body: body.clone(),
+            now: at(T0),
+            expect: Ok(()),
+        },
+        Case {
+            name: "accepted, 5 keys, the last matches",
+            verifier: five.clone(),
+            pairs: by_last,
+            body: body.clone(),
+            now: at(T0),
+            expect: Ok(()),
+        },
+        Case {
+            name: "accepted, several entries in the header",
+            verifier: one.clone(),
+            pairs: with(
+                &signed,
+                "webhook-signature",
+                &format!("v1a,abc v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= {sig}"),
+            ),
+            body: body.clone(),
+            now: at(T0),
+            expect: Ok(()),
+        },
+        Case {
+            name: "accepted, svix-* headers",
+            verifier: one.clone(),
+            pairs: svix,
+            body: body.clone(),
+            now: at(T0),
+            expect: Ok(()),
+        },
+        Case {
+            name: "rejected, missing header",
+            verifier: one.clone(),
+            pairs: with(&signed, "webhook-signature", ""),
+            body: body.clone(),
+            now: at(T0),
+            expect: Err(Error::MissingHeader {
+                header: "webhook-signature",
+            }),
+        },
+        Case {
+            name: "rejected, stale timestamp",
+            verifier: one.clone(),
+            pairs: signed.clone(),
+            body: body.clone(),
+            now: at(T0 + 301),
+            expect: Err(Error::TimestampTooOld {
+                skew_secs: 301,
+                tolerance_secs: 300,
+            }),
+        },
+        Case {
+            name: "rejected, timestamp in the future",
+            verifier: one.clone(),
+            pairs: signed.clone(),
+            body: body.clone(),
+            now: at(T0 - 301),
+            expect: Err(Error::TimestampTooNew {
+                skew_secs: 301,
+                tolerance_secs: 300,
+            }),
+        },
+        Case {
+            name: "rejected, malformed timestamp",
+            verifier: one.clone(),
+            pairs: with(&signed, "webhook-timestamp", "+1700000000"),
+            body: body.clone(),
+            now: at(T0),
+            expect: Err(Error::InvalidTimestamp {
+                header: "webhook-timestamp",
+            }),
+        },
+        Case {
+            name: "rejected, repeated id with another value",
+            verifier: one.clone(),
+            pairs: repeated_id,
+            body: body.clone(),
+            now: at(T0),
+            expect: Err(Error::ConflictingHeader {
+                header: "webhook-id",
+            }),
+        },
+        Case {
+            name: "rejected, too many signature entries",
+            verifier: one.clone(),
+            pairs: with(&signed, "webhook-signature", &many),
+            body: body.clone(),
+            now: at(T0),
+            expect: Err(Error::TooManySignatures {
+                header: "webhook-signature",
+                limit: MAX_SIGNATURE_ENTRIES,
+            }),
+        },
+        Case {
+            name: "rejected, forged signature under 5 keys",
+            verifier: five,
+            pairs: with(
+                &signed,
+                "webhook-signature",
+                "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+            ),
+            body: body.clone(),
+            now: at(T0),
+            expect: Err(Error::NoMatchingSignature {
+                header: "webhook-signature",
+                entries: 1,
+                keys: 5,
+            }),
+        },
+        Case {
+            name: "rejected, tampered body",
+            verifier: rotation,
+            pairs: signed.clone(),
+            body: {
+                let mut b = body.clone();
+                b[7] ^= 1;
+                b
+            },
+            now: at(T0),
+            expect: Err(Error::NoMatchingSignature {
+                header: "webhook-signature",
+                entries: 1,
+                keys: 2,
+            }),
+        },
+    ];
+
+    let mut failures = Vec::new();
+    for case in &cases {
+        let map = to_map(&case.pairs);
+        let slice = case.pairs.as_slice();
+        let (v, body, now) = (&case.verifier, case.body.as_slice(), case.now);
+        // The outcome is the expected one, under both header sources.
+        assert_eq!(
+            v.verify_at(slice, body, now).map(|_| ()),
+            case.expect,
+            "{}",
+            case.name
+        );
+        assert_eq!(
+            v.verify_at(&map, body, now).map(|_| ()),
+            case.expect,
+            "{}",
+            case.name
+        );
+        let n = allocations(|| {
+            black_box(v.verify_at(black_box(slice), black_box(body), now).is_ok());
+        });
+        if n != 0 {
+            failures.push(format!("{} (slice of pairs): {n} allocations", case.name));
+        }
+        let n = allocations(|| {
+            black_box(v.verify_at(black_box(&map), black_box(body), now).is_ok());
+        });
+        if n != 0 {
+            failures.push(format!("{} (http::HeaderMap): {n} allocations", case.name));
+        }
+    }
+
+    // `verify` reads the system clock: sign with the current time.
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let fresh = to_map(&pairs_for(&Signer::new(secret(1)), now, &body));
+    assert!(one.verify(&fresh, &body).is_ok());
+    let n = allocations(|| {
+        black_box(one.verify(black_box(&fresh), black_box(&body)).is_ok());
+    });
+    if n != 0 {
+        failures.push(format!("verify with the system clock: {n} allocations"));
+    }
+
+    assert!(
+        failures.is_empty(),
+        "verify allocated ({CALLS} calls each):\n{}",
+        failures.join("\n")
+    );
+}

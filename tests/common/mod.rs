@@ -1,0 +1,286 @@
+//! Shared by the extractor tests: signed deliveries, a raw HTTP/1.1 client for hostile bodies,
+//! and the load driver. Everything talks to 127.0.0.1 only.
+#![allow(dead_code)]
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use standard_webhooks::{Secret, Signer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// The body limit every test server is configured with (DefaultBodyLimit / PayloadConfig).
+pub const LIMIT: usize = 16 * 1024;
+
+pub fn old_secret() -> Secret {
+    "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".parse().unwrap()
+}
+
+pub fn new_secret() -> Secret {
+    "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD".parse().unwrap()
+}
+
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+pub fn event(kind: &str, n: usize) -> String {
+    format!(
+        r#"{{"type":"{kind}","timestamp":"2026-11-26T12:00:00Z","data":{{"loan_id":"ln_{n}","amount":"15000.00"}}}}"#
+    )
+}
+
+/// Counts handler calls and remembers which message ids and bodies reached a handler.
+#[derive(Default)]
+pub struct Seen {
+    pub calls: AtomicUsize,
+    pub ids: std::sync::Mutex<Vec<String>>,
+    pub peers: std::sync::Mutex<HashSet<std::net::SocketAddr>>,
+}
+
+impl Seen {
+    pub fn record(&self, id: Option<&str>, peer: Option<std::net::SocketAddr>) {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if let Some(id) = id {
+            self.ids.lock().unwrap().push(id.to_owned());
+        }
+        if let Some(peer) = peer {
+            self.peers.lock().unwrap().insert(peer);
+        }
+    }
+
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+}
+
+/// A POST with the given headers and body through reqwest.
+pub async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    headers: &[(&str, String)],
+    body: impl Into<reqwest::Body>,
+) -> (u16, String) {
+    let mut req = client
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body);
+    for (n, v) in headers {
+        req = req.header(*n, v);
+    }
+    let res = req.send().await.expect("request failed");
+    let status = res.status().as_u16();
+    (status, res.text().await.expect("body"))
+}
+
+pub fn signed(signer: &Signer, id: &str, ts: i64, body: &[u8]) -> Vec<(&'static str, String)> {
+    signer
+        .headers(id, ts, body)
+        .iter()
+        .map(|(n, v)| (n, v.to_owned()))
+        .collect()
+}
+
+/// Sends raw bytes on a fresh connection, optionally pausing between pieces, then half-closes
+/// and returns the status line's code if the server answered at all (None: connection closed
+/// without an answer).
+pub async fn raw(addr: std::net::SocketAddr, pieces: &[&[u8]], pause: Duration) -> Option<u16> {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    for (i, p) in pieces.iter().enumerate() {
+        if i > 0 && !pause.is_zero() {
+            tokio::time::sleep(pause).await;
+        }
+        if s.write_all(p).await.is_err() {
+            break;
+        }
+    }
+    let _ = s.shutdown().await;
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await;
+    let text = String::from_utf8_lossy(&out);
+    let code = text.strip_prefix("HTTP/1.1 ")?.get(..3)?;
+    code.parse().ok()
+}
+
+/// The head of a POST to `path` with the signed headers of `body` and extra header lines.
+pub fn head(path: &str, headers: &[(&str, String)], extra: &str) -> Vec<u8> {
+    let mut h = format!(
+        "POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n{extra}"
+    );
+    for (n, v) in headers {
+        h.push_str(&format!("{n}: {v}\r\n"));
+    }
+    h.push_str("\r\n");
+    h.into_bytes()
+}
+
+/// What a load-test delivery is and what the server must answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Valid,
+    Rotation,
+    Forged,
+    Stale,
+    Unsigned,
+    Oversized,
+    BadJson,
+}
+
+impl Kind {
+    pub fn of(i: usize) -> Self {
+        match i % 10 {
+            0..=3 => Kind::Valid,
+            4 => Kind::Rotation,
+            5 => Kind::Forged,
+            6 => Kind::Stale,
+            7 => Kind::Unsigned,
+            8 => Kind::Oversized,
+            _ => Kind::BadJson,
+        }
+    }
+
+    pub fn expected_status(self) -> u16 {
+        match self {
+            Kind::Valid | Kind::Rotation => 200,
+            Kind::Forged | Kind::Stale => 401,
+            Kind::Unsigned | Kind::BadJson => 400,
+            Kind::Oversized => 413,
+        }
+    }
+
+    pub fn reaches_handler(self) -> bool {
+        matches!(self, Kind::Valid | Kind::Rotation)
+    }
+}
+
+/// One prepared delivery of the load test.
+pub struct Prepared {
+    pub kind: Kind,
+    pub id: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+}
+
+pub fn prepare(n: usize) -> Vec<Prepared> {
+    let by_new = Signer::new(new_secret());
+    let by_both = Signer::new(old_secret()).secret(new_secret());
+    let ts = now();
+    (0..n)
+        .map(|i| {
+            let kind = Kind::of(i);
+            let id = format!("msg_load_{i}");
+            let mut body = event("loan.payment_received", i).into_bytes();
+            let headers = match kind {
+                Kind::Valid => signed(&by_new, &id, ts, &body),
+                Kind::Rotation => signed(&by_both, &id, ts, &body),
+                Kind::Forged => {
+                    let h = signed(&by_new, &id, ts, &body);
+                    body = event("loan.payment_received", i + 1).into_bytes();
+                    h
+                }
+                Kind::Stale => signed(&by_new, &id, ts - 3600, &body),
+                Kind::Unsigned => Vec::new(),
+                Kind::Oversized => {
+                    body = vec![b' '; LIMIT + 1024];
+                    signed(&by_new, &id, ts, &body)
+                }
+                Kind::BadJson => {
+                    body = b"{not json".to_vec();
+                    signed(&by_new, &id, ts, &body)
+                }
+            };
+            Prepared {
+                kind,
+                id,
+                headers,
+                body,
+            }
+        })
+        .collect()
+}
+
+/// The load-test figures.
+#[derive(Debug)]
+pub struct LoadReport {
+    pub sent: usize,
+    pub answered_as_expected: usize,
+    pub handled: usize,
+    pub elapsed: Duration,
+}
+
+/// Sends every prepared delivery to `url` from `concurrency` workers, each with its own
+/// connection (a client whose pool keeps one connection), and checks every answer: status,
+/// and for deliveries that reach the handler, a body equal to the message id.
+pub async fn load(url: &str, deliveries: Vec<Prepared>, concurrency: usize) -> LoadReport {
+    let deliveries = Arc::new(deliveries);
+    let next = Arc::new(AtomicUsize::new(0));
+    let ok = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..concurrency {
+        let (deliveries, next, ok, url) = (
+            deliveries.clone(),
+            next.clone(),
+            ok.clone(),
+            url.to_owned(),
+        );
+        workers.spawn(async move {
+            let client = reqwest::Client::builder()
+                .pool_max_idle_per_host(1)
+                .build()
+                .unwrap();
+            loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(d) = deliveries.get(i) else { break };
+                let (status, text) = post(&client, &url, &d.headers, d.body.clone()).await;
+                assert_eq!(
+                    status,
+                    d.kind.expected_status(),
+                    "delivery {i} ({:?}): {text}",
+                    d.kind
+                );
+                let prefix = match d.kind {
+                    Kind::Valid | Kind::Rotation => d.id.as_str(),
+                    Kind::Forged => "webhook verification failed: no signature",
+                    Kind::Stale => "webhook verification failed: message timestamp",
+                    Kind::Unsigned => "malformed webhook request: missing header",
+                    Kind::Oversized => "request body is larger",
+                    Kind::BadJson => "",
+                };
+                assert!(
+                    text.starts_with(prefix),
+                    "delivery {i} ({:?}): {text}",
+                    d.kind
+                );
+                if d.kind.reaches_handler() {
+                    assert_eq!(text, d.id);
+                }
+                ok.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+    }
+    while let Some(r) = workers.join_next().await {
+        r.expect("a load worker failed");
+    }
+    LoadReport {
+        sent: deliveries.len(),
+        answered_as_expected: ok.load(Ordering::SeqCst),
+        handled: deliveries.iter().filter(|d| d.kind.reaches_handler()).count(),
+        elapsed: started.elapsed(),
+    }
+}
+
+/// Asserts that the handler saw exactly the valid ids, each once.
+pub fn assert_exactly_valid_ids_handled(seen: &Seen, deliveries_n: usize) {
+    let mut got = seen.ids.lock().unwrap().clone();
+    got.sort();
+    let mut want: Vec<String> = (0..deliveries_n)
+        .filter(|&i| Kind::of(i).reaches_handler())
+        .map(|i| format!("msg_load_{i}"))
+        .collect();
+    want.sort();
+    assert_eq!(got.len(), want.len(), "handler calls");
+    assert_eq!(got, want);
+}
