@@ -11,7 +11,7 @@
 //! | a `webhook-*` header missing or malformed | 400 |
 //! | no signature matches, or the timestamp is outside the tolerance | 401 |
 //! | body larger than the `PayloadConfig` limit (256 KiB unless you change it) | 413 |
-//! | no `Verifier` in app data | 500 |
+//! | no `Verifier` in app data, or none of its keys in force | 500 |
 //! | the inner extractor's own rejection (e.g. JSON that does not parse) | as it answers |
 //!
 //! The headers are checked before the body is read, so a request without valid headers costs no

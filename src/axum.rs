@@ -11,7 +11,11 @@
 //! | a `webhook-*` header missing or malformed | 400 |
 //! | no signature matches, or the timestamp is outside the tolerance | 401 |
 //! | body larger than the `DefaultBodyLimit` (2 MB unless you change it) | 413 |
+//! | the verifier has no key in force (all its keys were retiring and expired) | 500 |
 //! | the inner extractor's own rejection (e.g. JSON that does not parse) | as it answers |
+//!
+//! A missing verifier cannot happen at run time: a router whose state gives no `Verifier`
+//! does not compile.
 //!
 //! The headers are checked before the body is read, so a request without valid headers costs no
 //! buffering. The body is then buffered once under the router's own `DefaultBodyLimit`,

@@ -50,9 +50,34 @@ impl<T: HeaderSource + ?Sized> HeaderSource for &T {
 
 impl HeaderSource for http::HeaderMap {
     fn header_values(&self, name: &'static str) -> impl Iterator<Item = &[u8]> {
-        self.get_all(name)
-            .into_iter()
-            .map(http::HeaderValue::as_bytes)
+        // Looking up by `&str` parses and validates the name on every call; the six names the
+        // verifier asks for are prepared once instead.
+        match known_name(name) {
+            Some(known) => self.get_all(known),
+            None => self.get_all(name),
+        }
+        .into_iter()
+        .map(http::HeaderValue::as_bytes)
+    }
+}
+
+static WEBHOOK_ID_NAME: http::HeaderName = http::HeaderName::from_static(WEBHOOK_ID);
+static WEBHOOK_TIMESTAMP_NAME: http::HeaderName = http::HeaderName::from_static(WEBHOOK_TIMESTAMP);
+static WEBHOOK_SIGNATURE_NAME: http::HeaderName = http::HeaderName::from_static(WEBHOOK_SIGNATURE);
+static SVIX_ID_NAME: http::HeaderName = http::HeaderName::from_static(SVIX_ID);
+static SVIX_TIMESTAMP_NAME: http::HeaderName = http::HeaderName::from_static(SVIX_TIMESTAMP);
+static SVIX_SIGNATURE_NAME: http::HeaderName = http::HeaderName::from_static(SVIX_SIGNATURE);
+
+/// The prepared [`http::HeaderName`] of one of the six webhook header names.
+fn known_name(name: &str) -> Option<&'static http::HeaderName> {
+    match name {
+        WEBHOOK_ID => Some(&WEBHOOK_ID_NAME),
+        WEBHOOK_TIMESTAMP => Some(&WEBHOOK_TIMESTAMP_NAME),
+        WEBHOOK_SIGNATURE => Some(&WEBHOOK_SIGNATURE_NAME),
+        SVIX_ID => Some(&SVIX_ID_NAME),
+        SVIX_TIMESTAMP => Some(&SVIX_TIMESTAMP_NAME),
+        SVIX_SIGNATURE => Some(&SVIX_SIGNATURE_NAME),
+        _ => None,
     }
 }
 
@@ -104,44 +129,71 @@ impl Family {
     }
 }
 
-/// The three headers of one delivery, as received.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct WebhookHeaders<'h> {
+/// The three headers of one delivery, as received: the id and timestamp values, and the
+/// values of the signature header from its first non-empty one on (parsed later, entry by
+/// entry, by [`Candidates`](crate::signature::Candidates)).
+pub(crate) struct WebhookHeaders<'h, S> {
     pub(crate) family: Family,
     pub(crate) id: &'h str,
     pub(crate) timestamp: &'h [u8],
+    pub(crate) signatures: S,
 }
 
-impl<'h> WebhookHeaders<'h> {
+impl<S> core::fmt::Debug for WebhookHeaders<'_, S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("WebhookHeaders")
+            .field("family", &self.family)
+            .field("id", &self.id)
+            .field("timestamp", &self.timestamp)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'h> WebhookHeaders<'h, ()> {
     /// Picks the header family and reads the id and timestamp.
     ///
     /// `webhook-*` is used whenever any of its headers is present; the `svix-*` set only when no
     /// `webhook-*` header is. The two are never mixed.
-    pub(crate) fn read<H: HeaderSource + ?Sized>(headers: &'h H) -> Result<Self, Error> {
-        let family = if !STANDARD.any_present(headers) && SVIX.any_present(headers) {
-            SVIX
-        } else {
-            STANDARD
+    ///
+    /// Each header is looked up once on the usual path (a `webhook-id` is present): the id,
+    /// the timestamp, then the signature, whose values are handed on rather than looked up
+    /// again.
+    pub(crate) fn read<H: HeaderSource + ?Sized>(
+        headers: &'h H,
+    ) -> Result<WebhookHeaders<'h, impl Iterator<Item = &'h [u8]>>, Error> {
+        let (family, id) = match single(headers, STANDARD.id) {
+            // No `webhook-id`: the family is `svix-*` only if no `webhook-*` header is present
+            // and a `svix-*` one is; either way the id of that family is required.
+            Err(Error::MissingHeader { .. }) => {
+                let family = if !STANDARD.any_present(headers) && SVIX.any_present(headers) {
+                    SVIX
+                } else {
+                    STANDARD
+                };
+                (family, single(headers, family.id)?)
+            }
+            // `webhook-id` is present (possibly conflicting): the `webhook-*` family.
+            id => (STANDARD, id?),
         };
-        let id = single(headers, family.id)?;
         let timestamp = single(headers, family.timestamp)?;
         // The signature header is read entry by entry later; it must be there at all.
-        if !headers
+        let mut signatures = headers
             .header_values(family.signature)
-            .any(|v| !v.is_empty())
-        {
+            .skip_while(|v| v.is_empty());
+        let Some(first) = signatures.next() else {
             return Err(Error::MissingHeader {
                 header: family.signature,
             });
-        }
+        };
         let id = core::str::from_utf8(id).map_err(|_| Error::InvalidHeader {
             header: family.id,
             reason: "not valid UTF-8",
         })?;
-        Ok(Self {
+        Ok(WebhookHeaders {
             family,
             id,
             timestamp,
+            signatures: core::iter::once(first).chain(signatures),
         })
     }
 }

@@ -44,8 +44,18 @@ pub use headers::{
     HeaderSource, SVIX_ID, SVIX_SIGNATURE, SVIX_TIMESTAMP, WEBHOOK_ID, WEBHOOK_SIGNATURE,
     WEBHOOK_TIMESTAMP,
 };
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub use idempotency::IdempotencyLayer;
+#[cfg(feature = "actix-web")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix-web")))]
+pub use idempotency::IdempotencyMiddleware;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use idempotency::RedisStore;
 pub use idempotency::{
-    Claim, ClaimToken, Idempotency, IdempotencyStore, MemoryStore, Outcome, StoreError, Success,
+    Claim, ClaimToken, Delivery, Idempotency, IdempotencyStore, MemoryStore, Outcome, StoreError,
+    StoreFailure, Success,
 };
 pub use pattern::{EventPattern, EventRoutes, PatternError};
 #[cfg(any(feature = "axum", feature = "actix-web"))]

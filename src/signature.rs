@@ -5,7 +5,6 @@ use base64::engine::general_purpose::STANDARD;
 use subtle::{Choice, ConstantTimeEq};
 
 use crate::error::Error;
-use crate::headers::HeaderSource;
 
 /// The most entries a signature header may hold; a header with more is refused with
 /// [`Error::TooManySignatures`] before any hashing.
@@ -46,26 +45,40 @@ pub(crate) struct Candidates {
 }
 
 impl Candidates {
-    /// Reads every value of the signature header `name`, splitting on spaces.
-    ///
-    /// Entries that are empty, lack a comma, carry another version than `v1`, or whose value is
-    /// not the canonical base64 of 32 bytes are skipped; more than
-    /// [`MAX_SIGNATURE_ENTRIES`] non-empty entries is an error.
-    pub(crate) fn read<H: HeaderSource + ?Sized>(
-        headers: &H,
-        name: &'static str,
-    ) -> Result<Self, Error> {
-        let mut out = Self {
+    /// No entries yet. Build it where it is used and fill it with [`read`](Self::read): the
+    /// struct is a few hundred bytes, and moving it around costs more than filling it.
+    pub(crate) fn new() -> Self {
+        Self {
             v1: [[0; V1_LEN]; MAX_SIGNATURE_ENTRIES],
             v1_len: 0,
             #[cfg(feature = "ed25519")]
             v1a: [[0; V1A_LEN]; MAX_V1A_ENTRIES],
             #[cfg(feature = "ed25519")]
             v1a_len: 0,
-        };
+        }
+    }
+
+    /// Reads the values of the signature header `name`, splitting each on spaces.
+    ///
+    /// Entries that are empty, lack a comma, carry another version than `v1`, or whose value is
+    /// not the canonical base64 of 32 bytes are skipped; more than
+    /// [`MAX_SIGNATURE_ENTRIES`] non-empty entries is an error.
+    pub(crate) fn read<'h>(
+        &mut self,
+        values: impl Iterator<Item = &'h [u8]>,
+        name: &'static str,
+    ) -> Result<(), Error> {
         let mut seen = 0usize;
-        for value in headers.header_values(name) {
-            for entry in value.split(|&b| b == b' ').filter(|e| !e.is_empty()) {
+        for value in values {
+            // The usual value is a single entry: `contains` scans a word at a time, where
+            // `split` goes byte by byte.
+            let (single, several) = if value.contains(&b' ') {
+                (None, Some(value.split(|&b| b == b' ')))
+            } else {
+                (Some(value), None)
+            };
+            let entries = single.into_iter().chain(several.into_iter().flatten());
+            for entry in entries.filter(|e| !e.is_empty()) {
                 seen += 1;
                 if seen > MAX_SIGNATURE_ENTRIES {
                     return Err(Error::TooManySignatures {
@@ -74,15 +87,15 @@ impl Candidates {
                     });
                 }
                 if let Some(b64) = entry.strip_prefix(b"v1,") {
-                    out.push_v1(b64);
+                    self.push_v1(b64);
                 }
                 #[cfg(feature = "ed25519")]
                 if let Some(b64) = entry.strip_prefix(b"v1a,") {
-                    out.push_v1a(b64);
+                    self.push_v1a(b64);
                 }
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     fn push_v1(&mut self, b64: &[u8]) {
@@ -140,15 +153,15 @@ impl Candidates {
     }
 }
 
-/// Constant-time equality of two 32-byte values, compared as four `u64` words.
+/// Constant-time equality of two 32-byte values: the four `u64` words are XORed and ORed
+/// together (no branch, no early exit), and the result compared with zero by `subtle`.
 pub(crate) fn ct_eq_32(a: &[u8; 32], b: &[u8; 32]) -> Choice {
     let (a, _) = a.as_chunks::<8>();
     let (b, _) = b.as_chunks::<8>();
-    let mut eq = Choice::from(1);
-    for (x, y) in a.iter().zip(b) {
-        eq &= u64::from_ne_bytes(*x).ct_eq(&u64::from_ne_bytes(*y));
-    }
-    eq
+    let diff = a.iter().zip(b).fold(0u64, |acc, (x, y)| {
+        acc | (u64::from_ne_bytes(*x) ^ u64::from_ne_bytes(*y))
+    });
+    diff.ct_eq(&0)
 }
 
 #[cfg(test)]
@@ -157,8 +170,20 @@ mod tests {
 
     const GOOD: &str = "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
 
+    impl Candidates {
+        /// Every value of the header `name` in `headers`.
+        fn from_headers<H: crate::HeaderSource + ?Sized>(
+            headers: &H,
+            name: &'static str,
+        ) -> Result<Self, Error> {
+            let mut c = Self::new();
+            c.read(headers.header_values(name), name)?;
+            Ok(c)
+        }
+    }
+
     fn read(value: &str) -> Result<Candidates, Error> {
-        Candidates::read(&[("webhook-signature", value)], "webhook-signature")
+        Candidates::from_headers(&[("webhook-signature", value)], "webhook-signature")
     }
 
     #[test]
@@ -212,7 +237,12 @@ mod tests {
             ("webhook-signature", "v2,x".to_string()),
             ("Webhook-Signature", format!("v1,{GOOD}")),
         ];
-        assert_eq!(Candidates::read(&h, "webhook-signature").unwrap().len(), 1);
+        assert_eq!(
+            Candidates::from_headers(&h, "webhook-signature")
+                .unwrap()
+                .len(),
+            1
+        );
     }
 
     #[test]

@@ -116,7 +116,7 @@ fn verify_never_allocates() {
         .unwrap()
         .1
         .clone();
-    let many = vec!["v2,x"; MAX_SIGNATURE_ENTRIES + 1].join(" ");
+    let many = ["v2,x"; MAX_SIGNATURE_ENTRIES + 1].join(" ");
     let mut repeated_id = signed.clone();
     repeated_id.push(("webhook-id".to_owned(), "msg_other".to_owned()));
 

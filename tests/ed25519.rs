@@ -365,12 +365,12 @@ fn extra_v1a_entries_beyond_the_cap_are_not_examined() {
     let ts = now.unix_timestamp().to_string();
     let within = format!(
         "{} {good}",
-        vec![decoy.as_str(); standard_webhooks::MAX_V1A_ENTRIES - 1].join(" ")
+        [decoy.as_str(); standard_webhooks::MAX_V1A_ENTRIES - 1].join(" ")
     );
     assert!(verify(&v, b"m", ts.as_bytes(), within.as_bytes(), b"x", now).is_ok());
     let beyond = format!(
         "{} {good}",
-        vec![decoy.as_str(); standard_webhooks::MAX_V1A_ENTRIES].join(" ")
+        [decoy.as_str(); standard_webhooks::MAX_V1A_ENTRIES].join(" ")
     );
     assert!(verify(&v, b"m", ts.as_bytes(), beyond.as_bytes(), b"x", now).is_err());
 }

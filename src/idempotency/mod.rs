@@ -60,18 +60,30 @@
 //! [`Message`]: crate::Message
 //! [`Verifier::verify`]: crate::Verifier::verify
 
+#[cfg(feature = "actix-web")]
+mod actix_middleware;
+#[cfg(feature = "axum")]
+mod axum_layer;
+mod delivery;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis_store;
 mod run;
 mod store;
 
+#[cfg(feature = "actix-web")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix-web")))]
+pub use actix_middleware::{IdempotencyMiddleware, IdempotencyMiddlewareService};
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub use axum_layer::{IdempotencyLayer, IdempotencyService};
+pub use delivery::Delivery;
 pub use memory::{DEFAULT_MEMORY_CAPACITY, MemoryStore};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis_store::{DEFAULT_REDIS_PREFIX, RedisStore};
 pub use run::{
     DEFAULT_LEASE, DEFAULT_RETENTION, DEFAULT_RETRY_AFTER, IN_PROGRESS_STATUS, Idempotency,
-    Outcome, STORE_UNAVAILABLE_STATUS, Success,
+    Outcome, STORE_UNAVAILABLE_STATUS, StoreFailure, Success,
 };
 pub use store::{Claim, ClaimToken, IdempotencyStore, StoreError};

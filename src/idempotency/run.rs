@@ -16,7 +16,8 @@ use crate::verifier::Message;
 ///
 /// Far beyond the request timeout of senders (15 to 30 s), so a handler still running after its
 /// sender gave up does not lose its claim to the retry; short enough that an instance that
-/// crashed mid-handler blocks its id only until the sender's next retry but one.
+/// crashed mid-handler blocks its id for minutes, not hours: a sender's later retries (Svix's
+/// come 5 s, 5 min, 30 min, 2 h… after a failure) find it free.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(5 * 60);
 
 /// How long a done id is remembered by default: 3 days.
@@ -45,6 +46,25 @@ pub const IN_PROGRESS_STATUS: StatusCode = StatusCode::CONFLICT;
 /// The status when the store cannot be reached: 503 Service Unavailable. The handler has not
 /// run; the sender retries later.
 pub const STORE_UNAVAILABLE_STATUS: StatusCode = StatusCode::SERVICE_UNAVAILABLE;
+
+/// The body of the 200 answered for a done id.
+#[cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
+pub(crate) const DONE_BODY: &str = "webhook already processed";
+/// The body of the 409 answered for an id in progress.
+#[cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
+pub(crate) const IN_PROGRESS_BODY: &str =
+    "webhook is being processed by another request; retry later";
+/// The body of the 503 answered when the store is down. It names no internals.
+#[cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
+pub(crate) const UNAVAILABLE_BODY: &str =
+    "webhook not processed: the idempotency store is unavailable; retry later";
+
+/// Put in a response's extensions by the idempotency middlewares whenever the store failed: on
+/// the 503 they answer when the claim could not be asked, and on the route's own response when
+/// the result could not be recorded after the route ran (the claim then lapses after its
+/// lease). For an outer layer that logs or counts errors; the sender never sees it.
+#[derive(Debug, Clone)]
+pub struct StoreFailure(pub Arc<StoreError>);
 
 /// Runs a handler at most once per verified message id, with claims kept in a store.
 ///
@@ -248,33 +268,33 @@ impl<S: IdempotencyStore> Idempotency<S> {
         F: Future,
         F::Output: Success,
     {
-        let key = self.key(id);
-        let token = match self.store.claim(&key, self.lease).await? {
-            Claim::Claimed(token) => token,
-            Claim::Done => return Ok(Outcome::Done),
-            Claim::InProgress { expires_in } => {
-                return Ok(Outcome::InProgress {
-                    retry_after: self.retry_after_for(expires_in),
-                });
-            }
-        };
-        let guard = ReleaseOnDrop {
-            store: &*self.store,
-            key: &key,
-            token: Some(token),
+        let ticket = match self.begin(id).await? {
+            Begin::Run(ticket) => ticket,
+            Begin::Done => return Ok(Outcome::Done),
+            Begin::InProgress { retry_after } => return Ok(Outcome::InProgress { retry_after }),
         };
         let output = handler.await;
-        let token = guard.disarm();
-        let recorded = match token {
-            Some(token) if output.is_success() => {
-                self.store.complete(&key, &token, self.retention).await
-            }
-            Some(token) => self.store.release(&key, &token).await,
-            None => Ok(()),
-        };
+        let record_error = ticket.finish(output.is_success()).await;
         Ok(Outcome::Ran {
             output,
-            record_error: recorded.err(),
+            record_error,
+        })
+    }
+
+    /// Claims a verified id: the first half of [`run_id`](Self::run_id), for middlewares that
+    /// must keep the request until they know whether the handler runs.
+    pub(crate) async fn begin(&self, id: &str) -> Result<Begin<'_, S>, StoreError> {
+        let key = self.key(id).into_owned();
+        Ok(match self.store.claim(&key, self.lease).await? {
+            Claim::Claimed(token) => Begin::Run(Ticket {
+                once: self,
+                key,
+                token: Some(token),
+            }),
+            Claim::Done => Begin::Done,
+            Claim::InProgress { expires_in } => Begin::InProgress {
+                retry_after: self.retry_after_for(expires_in),
+            },
         })
     }
 
@@ -290,6 +310,7 @@ impl<S: IdempotencyStore> Idempotency<S> {
     }
 
     /// The `Retry-After` for a 503.
+    #[cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
     pub(crate) fn unavailable_retry_after(&self) -> Duration {
         self.retry_after_for(None)
     }
@@ -303,24 +324,43 @@ impl<S: IdempotencyStore> Idempotency<S> {
     }
 }
 
-/// Releases the claim if dropped before [`disarm`](Self::disarm): the handler was cancelled or
-/// panicked.
-struct ReleaseOnDrop<'a, S: IdempotencyStore> {
-    store: &'a S,
-    key: &'a str,
+/// What [`Idempotency::begin`] found.
+pub(crate) enum Begin<'a, S: IdempotencyStore> {
+    /// Claimed: run the handler, then [`Ticket::finish`].
+    Run(Ticket<'a, S>),
+    Done,
+    InProgress {
+        retry_after: Duration,
+    },
+}
+
+/// A claim being run. Dropped before [`finish`](Self::finish) (the handler was cancelled or
+/// panicked), it releases the claim through [`IdempotencyStore::release_in_background`].
+pub(crate) struct Ticket<'a, S: IdempotencyStore> {
+    once: &'a Idempotency<S>,
+    key: String,
     token: Option<ClaimToken>,
 }
 
-impl<S: IdempotencyStore> ReleaseOnDrop<'_, S> {
-    fn disarm(mut self) -> Option<ClaimToken> {
-        self.token.take()
+impl<S: IdempotencyStore> Ticket<'_, S> {
+    /// Records the id as done after a success, releases it otherwise; the store's error, if
+    /// it failed.
+    pub(crate) async fn finish(mut self, success: bool) -> Option<StoreError> {
+        let token = self.token.take()?;
+        let store = &*self.once.store;
+        let result = if success {
+            store.complete(&self.key, &token, self.once.retention).await
+        } else {
+            store.release(&self.key, &token).await
+        };
+        result.err()
     }
 }
 
-impl<S: IdempotencyStore> Drop for ReleaseOnDrop<'_, S> {
+impl<S: IdempotencyStore> Drop for Ticket<'_, S> {
     fn drop(&mut self) {
         if let Some(token) = self.token.take() {
-            self.store.release_in_background(self.key, &token);
+            self.once.store.release_in_background(&self.key, &token);
         }
     }
 }

@@ -57,7 +57,7 @@ impl Seen {
 }
 
 /// A POST with the given headers and body through reqwest.
-pub async fn post(
+pub async fn send(
     client: &reqwest::Client,
     url: &str,
     headers: &[(&str, String)],
@@ -83,10 +83,15 @@ pub fn signed(signer: &Signer, id: &str, ts: i64, body: &[u8]) -> Vec<(&'static 
         .collect()
 }
 
-/// Sends raw bytes on a fresh connection, optionally pausing between pieces, then half-closes
-/// and returns the status line's code if the server answered at all (None: connection closed
-/// without an answer).
-pub async fn raw(addr: std::net::SocketAddr, pieces: &[&[u8]], pause: Duration) -> Option<u16> {
+/// Sends raw bytes on a fresh connection, optionally pausing between pieces, then (if
+/// `half_close`) shuts its writing side, as a client that gives up mid-body does. Returns the
+/// status line's code if the server answered within 10 s (None: closed or silent).
+pub async fn raw(
+    addr: std::net::SocketAddr,
+    pieces: &[&[u8]],
+    pause: Duration,
+    half_close: bool,
+) -> Option<u16> {
     let mut s = TcpStream::connect(addr).await.unwrap();
     for (i, p) in pieces.iter().enumerate() {
         if i > 0 && !pause.is_zero() {
@@ -96,9 +101,21 @@ pub async fn raw(addr: std::net::SocketAddr, pieces: &[&[u8]], pause: Duration) 
             break;
         }
     }
-    let _ = s.shutdown().await;
+    if half_close {
+        let _ = s.shutdown().await;
+    }
+    // Read until the end of the response head, the end of the stream, or 10 s.
     let mut out = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await;
+    let _ = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut buf = [0u8; 4096];
+        while !out.windows(4).any(|w| w == b"\r\n\r\n") {
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
     let text = String::from_utf8_lossy(&out);
     let code = text.strip_prefix("HTTP/1.1 ")?.get(..3)?;
     code.parse().ok()
@@ -213,19 +230,21 @@ pub struct LoadReport {
 /// Sends every prepared delivery to `url` from `concurrency` workers, each with its own
 /// connection (a client whose pool keeps one connection), and checks every answer: status,
 /// and for deliveries that reach the handler, a body equal to the message id.
-pub async fn load(url: &str, deliveries: Vec<Prepared>, concurrency: usize) -> LoadReport {
+/// `bad_json` is how the framework's own JSON extractor's rejection begins.
+pub async fn load(
+    url: &str,
+    deliveries: Vec<Prepared>,
+    concurrency: usize,
+    bad_json: &'static str,
+) -> LoadReport {
     let deliveries = Arc::new(deliveries);
     let next = Arc::new(AtomicUsize::new(0));
     let ok = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..concurrency {
-        let (deliveries, next, ok, url) = (
-            deliveries.clone(),
-            next.clone(),
-            ok.clone(),
-            url.to_owned(),
-        );
+        let (deliveries, next, ok, url) =
+            (deliveries.clone(), next.clone(), ok.clone(), url.to_owned());
         workers.spawn(async move {
             let client = reqwest::Client::builder()
                 .pool_max_idle_per_host(1)
@@ -234,7 +253,7 @@ pub async fn load(url: &str, deliveries: Vec<Prepared>, concurrency: usize) -> L
             loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(d) = deliveries.get(i) else { break };
-                let (status, text) = post(&client, &url, &d.headers, d.body.clone()).await;
+                let (status, text) = send(&client, &url, &d.headers, d.body.clone()).await;
                 assert_eq!(
                     status,
                     d.kind.expected_status(),
@@ -247,7 +266,7 @@ pub async fn load(url: &str, deliveries: Vec<Prepared>, concurrency: usize) -> L
                     Kind::Stale => "webhook verification failed: message timestamp",
                     Kind::Unsigned => "malformed webhook request: missing header",
                     Kind::Oversized => "request body is larger",
-                    Kind::BadJson => "",
+                    Kind::BadJson => bad_json,
                 };
                 assert!(
                     text.starts_with(prefix),
@@ -267,7 +286,10 @@ pub async fn load(url: &str, deliveries: Vec<Prepared>, concurrency: usize) -> L
     LoadReport {
         sent: deliveries.len(),
         answered_as_expected: ok.load(Ordering::SeqCst),
-        handled: deliveries.iter().filter(|d| d.kind.reaches_handler()).count(),
+        handled: deliveries
+            .iter()
+            .filter(|d| d.kind.reaches_handler())
+            .count(),
         elapsed: started.elapsed(),
     }
 }

@@ -1,0 +1,140 @@
+//! An axum receiver that processes each event once, routing by event type.
+//!
+//! ```sh
+//! WEBHOOK_SECRETS=whsec_... cargo run --features axum,serde,redis --example idempotent_receiver
+//! ```
+//!
+//! Ids are kept in Redis when `REDIS_URL` is set (every instance of the receiver shares them),
+//! in memory otherwise. With `WEBHOOK_EXAMPLE_SELF_TEST=1` it signs deliveries itself, sends
+//! one event several times at once and again later, as a sender retrying would, checks that
+//! the handler ran once, and exits.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::{Extension, Router, http::StatusCode, routing::post};
+use standard_webhooks::idempotency::{Delivery, IdempotencyLayer};
+use standard_webhooks::{
+    EventRoutes, Idempotency, IdempotencyStore, MemoryStore, Secret, Signer, Verifier,
+};
+
+#[derive(Debug, Clone, Copy)]
+enum Route {
+    Loans,
+    Activation,
+    Ignore,
+}
+
+fn app<S: IdempotencyStore>(
+    verifier: Verifier,
+    once: Idempotency<S>,
+    routes: Arc<EventRoutes<Route>>,
+    runs: Arc<AtomicUsize>,
+) -> Router {
+    let handler = move |Extension(delivery): Extension<Delivery>| {
+        let (routes, runs) = (routes.clone(), runs.clone());
+        async move {
+            let kind = delivery.event_type().unwrap_or_default();
+            match routes.find(kind) {
+                Some(Route::Loans) => println!("loan event {kind} ({})", delivery.id()),
+                Some(Route::Activation) => println!("customer active ({})", delivery.id()),
+                Some(Route::Ignore) | None => return StatusCode::NO_CONTENT,
+            }
+            runs.fetch_add(1, Ordering::SeqCst);
+            // Slow work: duplicates arriving now are answered 409, later ones 200.
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            StatusCode::NO_CONTENT // a 2xx records the id as done
+        }
+    };
+    Router::new()
+        .route("/webhooks/dinie", post(handler))
+        .layer(IdempotencyLayer::new(verifier, once))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let self_test = std::env::var_os("WEBHOOK_EXAMPLE_SELF_TEST").is_some();
+    let secret: Secret = match std::env::var("WEBHOOK_SECRETS") {
+        Ok(s) if !self_test => s.parse()?,
+        _ => "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".parse()?,
+    };
+    let verifier = Verifier::builder().secret(secret.clone()).build()?;
+    let runs = Arc::new(AtomicUsize::new(0));
+    // The same patterns a sender's subscription uses; the most specific one wins.
+    let routes = Arc::new(
+        EventRoutes::new()
+            .route("loan.*", Route::Loans)?
+            .route("customer.active", Route::Activation)?
+            .route("*", Route::Ignore)?,
+    );
+
+    let app = match std::env::var("REDIS_URL") {
+        #[cfg(feature = "redis")]
+        Ok(url) => {
+            let store = standard_webhooks::idempotency::RedisStore::connect(&url).await?;
+            println!("ids kept in Redis");
+            app(verifier, Idempotency::new(store), routes, runs.clone())
+        }
+        _ => {
+            println!("ids kept in memory");
+            app(
+                verifier,
+                Idempotency::new(MemoryStore::new()),
+                routes,
+                runs.clone(),
+            )
+        }
+    };
+
+    let addr = if self_test {
+        "127.0.0.1:0"
+    } else {
+        "127.0.0.1:3000"
+    };
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let url = format!("http://{}/webhooks/dinie", listener.local_addr()?);
+    println!("listening on {url}");
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    if !self_test {
+        server.await??;
+        return Ok(());
+    }
+
+    // The sender: one event, five attempts at once, then one more later.
+    let id = format!("msg_example_{}", std::process::id());
+    let body = r#"{"type":"loan.disbursing","timestamp":"2026-11-26T12:00:00Z","data":{}}"#;
+    let client = reqwest::Client::new();
+    let request = |attempt: i64| {
+        // Each attempt is signed anew, as a sender's retries are.
+        let now = time::OffsetDateTime::now_utc().unix_timestamp() + attempt % 2;
+        let signed = Signer::new(secret.clone()).headers(&id, now, body.as_bytes());
+        let mut req = client.post(&url).body(body);
+        for (name, value) in signed.iter() {
+            req = req.header(name, value);
+        }
+        req
+    };
+    let mut at_once = tokio::task::JoinSet::new();
+    for attempt in 0..5 {
+        at_once.spawn(request(attempt).send());
+    }
+    let mut statuses = Vec::new();
+    while let Some(response) = at_once.join_next().await {
+        statuses.push(response??.status().as_u16());
+    }
+    statuses.push(request(5).send().await?.status().as_u16());
+    println!("answers: {statuses:?}");
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 204).count(),
+        1,
+        "one attempt ran"
+    );
+    assert!(statuses.iter().all(|s| [200, 204, 409].contains(s)));
+    assert_eq!(runs.load(Ordering::SeqCst), 1, "the handler ran once");
+    println!(
+        "self-test passed: the handler ran once for {} attempts",
+        statuses.len()
+    );
+    Ok(())
+}

@@ -1,0 +1,294 @@
+//! Processing each event once with the in-memory store, over real HTTP on 127.0.0.1: two axum
+//! servers sharing one `MemoryStore` (as two runtimes of one process would), and actix-web.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+#![cfg(feature = "axum")]
+
+mod idempotency_support;
+
+use std::time::Duration;
+
+use idempotency_support::*;
+use standard_webhooks::{Claim, Idempotency, IdempotencyStore, MemoryStore};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_duplicates_run_the_handler_exactly_once() {
+    let store = std::sync::Arc::new(MemoryStore::new());
+    let handler = Handler::with_delay(Duration::from_millis(40));
+    let a = Instance::start(Idempotency::from_shared(store.clone()), handler.clone()).await;
+    let b = Instance::start(Idempotency::from_shared(store.clone()), handler.clone()).await;
+
+    let mut conflicts = 0;
+    for round in 0..5 {
+        let ids: Vec<String> = (0..20).map(|i| format!("msg_{round}_{i}")).collect();
+        let answers = storm(&[&a, &b], &ids, 8).await;
+        conflicts += assert_exactly_once(&handler, &answers, 8);
+    }
+    assert_eq!(handler.total_runs(), 100);
+    // The attempts did overlap: some found the id in progress, not only done.
+    assert!(conflicts > 0, "no attempt overlapped a running handler");
+
+    // Later retries (a lost 2xx) are answered 200 without running anything.
+    let client = client();
+    let answer = deliver(&client, &a.url, "msg_0_0").await;
+    assert_eq!((answer.status, answer.retry_after), (Some(200), None));
+    assert_eq!(handler.runs("msg_0_0"), 1);
+}
+
+#[tokio::test]
+async fn a_failed_handler_runs_again_on_the_retry() {
+    let handler = Handler::default();
+    let server = Instance::start(Idempotency::new(MemoryStore::new()), handler.clone()).await;
+    let client = client();
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        answers.push(deliver(&client, &server.url, "fail-1").await.status);
+    }
+    assert_eq!(answers, [Some(500), Some(204), Some(200)]);
+    assert_eq!(handler.runs("fail-1"), 2);
+}
+
+#[tokio::test]
+async fn a_panicking_handler_runs_again_on_the_retry() {
+    let handler = Handler::default();
+    let server = Instance::start(Idempotency::new(MemoryStore::new()), handler.clone()).await;
+    let client = client();
+    // The panic ends the connection: the sender sees a failure and retries.
+    assert_eq!(deliver(&client, &server.url, "panic-1").await.status, None);
+    assert_eq!(
+        deliver(&client, &server.url, "panic-1").await.status,
+        Some(204)
+    );
+    assert_eq!(
+        deliver(&client, &server.url, "panic-1").await.status,
+        Some(200)
+    );
+    assert_eq!(handler.runs("panic-1"), 2);
+}
+
+#[tokio::test]
+async fn a_claim_left_by_a_dead_instance_expires_after_the_lease() {
+    let store = MemoryStore::new();
+    let lease = Duration::from_millis(600);
+    // What a killed instance leaves behind: a claim nobody will complete or release.
+    let claim = store.claim("msg_orphan", lease).await.unwrap();
+    assert!(matches!(claim, Claim::Claimed(_)));
+
+    let handler = Handler::default();
+    let once = Idempotency::new(store).lease(lease);
+    let server = Instance::start(once, handler.clone()).await;
+    let client = client();
+    let answer = deliver(&client, &server.url, "msg_orphan").await;
+    assert_eq!(answer.status, Some(409));
+    assert_eq!(
+        answer.retry_after,
+        Some(1),
+        "capped by the lease left, rounded up"
+    );
+    assert_eq!(handler.runs("msg_orphan"), 0);
+
+    tokio::time::sleep(lease).await;
+    assert_eq!(
+        deliver(&client, &server.url, "msg_orphan").await.status,
+        Some(204)
+    );
+    assert_eq!(handler.runs("msg_orphan"), 1);
+}
+
+#[tokio::test]
+async fn a_cancelled_delivery_releases_its_claim() {
+    let handler = Handler::default();
+    let once = Idempotency::new(MemoryStore::new());
+    let timeout = Some(Duration::from_millis(200));
+    let server = Instance::start_with_timeout(once, handler.clone(), timeout).await;
+    let client = client();
+    // The handler waits past the server's request timeout: its future is dropped (504), and
+    // the claim is released with it.
+    assert_eq!(
+        deliver(&client, &server.url, "gate-1").await.status,
+        Some(504)
+    );
+    assert_eq!(handler.runs("gate-1"), 1);
+    // So the retry runs it again (this time the gate is open).
+    handler.gate.notify_one();
+    assert_eq!(
+        deliver(&client, &server.url, "gate-1").await.status,
+        Some(204)
+    );
+    assert_eq!(
+        deliver(&client, &server.url, "gate-1").await.status,
+        Some(200)
+    );
+    assert_eq!(handler.runs("gate-1"), 2);
+}
+
+#[tokio::test]
+async fn unsigned_requests_claim_nothing() {
+    let handler = Handler::default();
+    let server = Instance::start(Idempotency::new(MemoryStore::new()), handler.clone()).await;
+    let client = client();
+    // An attacker who knows an upcoming id sends it unsigned, and with a bad signature.
+    let unsigned = client
+        .post(&server.url)
+        .header("webhook-id", "msg_target")
+        .body(body("msg_target"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), 400);
+    let forged = client
+        .post(&server.url)
+        .header("webhook-id", "msg_target")
+        .header(
+            "webhook-timestamp",
+            time::OffsetDateTime::now_utc().unix_timestamp().to_string(),
+        )
+        .header(
+            "webhook-signature",
+            "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        )
+        .body(body("msg_target"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+    // The real delivery still runs.
+    assert_eq!(
+        deliver(&client, &server.url, "msg_target").await.status,
+        Some(204)
+    );
+    assert_eq!(handler.runs("msg_target"), 1);
+}
+
+#[cfg(feature = "actix-web")]
+mod actix {
+    use actix_web::{App, HttpResponse, test, web};
+    use standard_webhooks::idempotency::{Delivery, IdempotencyMiddleware};
+    use standard_webhooks::{Idempotency, MemoryStore, Signer};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::idempotency_support::{body, secret, verifier};
+
+    #[actix_web::test]
+    async fn actix_runs_once_releases_on_failure_and_answers_409_while_running() {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let gate = Arc::new(tokio::sync::Notify::new());
+        let (r, g) = (runs.clone(), gate.clone());
+        let route = move |delivery: web::ReqData<Delivery>, bytes: web::Bytes| {
+            let (runs, gate) = (r.clone(), g.clone());
+            async move {
+                assert!(bytes.starts_with(b"{\"type\""));
+                let n = runs.fetch_add(1, Ordering::SeqCst) + 1;
+                if delivery.id().starts_with("gate-") {
+                    gate.notified().await;
+                }
+                if delivery.id().starts_with("fail-") && n == 1 {
+                    return HttpResponse::InternalServerError().finish();
+                }
+                HttpResponse::NoContent().finish()
+            }
+        };
+        let once = Idempotency::new(MemoryStore::new());
+        let app = test::init_service(
+            App::new().service(
+                web::resource("/webhooks")
+                    .wrap(IdempotencyMiddleware::new(verifier(), once))
+                    .route(web::post().to(route)),
+            ),
+        )
+        .await;
+        let request = |id: &str| {
+            let body = body(id);
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            let signed = Signer::new(secret()).headers(id, now, body.as_bytes());
+            let mut req = test::TestRequest::post().uri("/webhooks").set_payload(body);
+            for (name, value) in signed.iter() {
+                req = req.insert_header((name, value));
+            }
+            req.to_request()
+        };
+
+        let mut statuses = Vec::new();
+        for _ in 0..3 {
+            statuses.push(
+                test::call_service(&app, request("fail-1"))
+                    .await
+                    .status()
+                    .as_u16(),
+            );
+        }
+        assert_eq!(statuses, [500, 204, 200]);
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+
+        // While one attempt waits in the route, a second is answered 409 with Retry-After.
+        let first = test::call_service(&app, request("gate-1"));
+        let second = async {
+            // Wait until the first attempt is inside the route.
+            for _ in 0..1000 {
+                if runs.load(Ordering::SeqCst) == 3 {
+                    break;
+                }
+                tokio::task::yield_now().await;
+            }
+            let answer = test::call_service(&app, request("gate-1")).await;
+            gate.notify_one();
+            answer
+        };
+        let (first, second) = futures_join(first, second).await;
+        assert_eq!(first.status().as_u16(), 204);
+        assert_eq!(second.status().as_u16(), 409);
+        assert_eq!(second.headers().get("retry-after").unwrap(), "5");
+        assert_eq!(runs.load(Ordering::SeqCst), 3);
+
+        // Unsigned: refused before any claim.
+        let unsigned = test::TestRequest::post()
+            .uri("/webhooks")
+            .set_payload(body("x"))
+            .to_request();
+        assert_eq!(
+            test::call_service(&app, unsigned).await.status().as_u16(),
+            400
+        );
+    }
+
+    /// Polls two futures on one task (actix's test services are not `Send`).
+    async fn futures_join<A: std::future::Future, B: std::future::Future>(
+        a: A,
+        b: B,
+    ) -> (A::Output, B::Output) {
+        tokio::join!(a, b)
+    }
+}
+
+#[tokio::test]
+async fn a_layer_on_one_route_leaves_the_others_alone() {
+    use axum::{Router, http::StatusCode, routing::get, routing::post};
+    use standard_webhooks::IdempotencyLayer;
+
+    let layer = IdempotencyLayer::new(verifier(), Idempotency::new(MemoryStore::new()));
+    let app = Router::new()
+        .route(
+            "/webhooks",
+            post(|| async { StatusCode::NO_CONTENT }).layer(layer),
+        )
+        .route("/health", get(|| async { "ok" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let client = client();
+    let health = client.get(format!("{base}/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let url = format!("{base}/webhooks");
+    assert_eq!(
+        client.post(&url).body("{}").send().await.unwrap().status(),
+        400
+    );
+    assert_eq!(deliver(&client, &url, "msg_1").await.status, Some(204));
+    assert_eq!(deliver(&client, &url, "msg_1").await.status, Some(200));
+}

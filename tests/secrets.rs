@@ -1,0 +1,320 @@
+//! No key material in any formatted output: every error variant that can arise (Display and
+//! Debug, `Error`, `SecretError` and, with `ed25519`, `KeyError`), and the Debug of `Secret`,
+//! `Verifier`, `VerifierBuilder`, `Signer` (and `SigningKey`).
+//!
+//! The key bytes are searched for raw, as hex, as a Rust byte-array Debug, and as base64
+//! (standard and URL-safe, padded and not, with and without `whsec_`), whole and as any
+//! 12-character window. The hostile inputs themselves carry the key's base64, so an error that
+//! echoed its input would be caught too.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+use standard_webhooks::{Error, Secret, SecretError, Signer, Verifier};
+use time::OffsetDateTime;
+
+/// Two keys: one printable (a raw leak would show as text), one binary.
+const KEYS: [&[u8]; 2] = [
+    b"correct-horse-battery-staple-key",
+    &[
+        0x9c, 0x03, 0xf1, 0x5e, 0x00, 0x7a, 0xd2, 0x44, 0xbe, 0x19, 0x86, 0x2f, 0xe0, 0x55, 0x31,
+        0xca, 0x0d, 0x6b, 0x93, 0x28, 0xff, 0x47, 0xa5, 0x1c,
+    ],
+];
+
+const T0: i64 = 1_700_000_000;
+
+/// Every way the key could show up in text.
+fn forms(key: &[u8]) -> Vec<String> {
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    let mut forms = vec![
+        String::from_utf8_lossy(key).into_owned(),
+        hex.clone(),
+        hex.to_uppercase(),
+        format!("{key:?}"),
+        format!("{:?}", &key[..4]).trim_end_matches(']').to_owned(),
+    ];
+    for b64 in [
+        STANDARD.encode(key),
+        STANDARD_NO_PAD.encode(key),
+        URL_SAFE.encode(key),
+        URL_SAFE_NO_PAD.encode(key),
+    ] {
+        forms.push(format!("whsec_{b64}"));
+        // Any 12-character window of the base64: a partial leak counts.
+        let chars: Vec<char> = b64.chars().collect();
+        for w in chars.windows(12) {
+            forms.push(w.iter().collect());
+        }
+    }
+    forms
+}
+
+fn assert_clean(what: &str, shown: &str) {
+    for key in KEYS {
+        for form in forms(key) {
+            assert!(
+                form.len() < 8 || !shown.contains(&form),
+                "{what} shows key material {form:?}: {shown}"
+            );
+        }
+    }
+}
+
+fn b64(key: &[u8]) -> String {
+    STANDARD.encode(key)
+}
+
+fn at(secs: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(secs).unwrap()
+}
+
+fn verifier() -> Verifier {
+    KEYS.iter()
+        .fold(Verifier::builder(), |b, k| {
+            b.secret(Secret::from_bytes(k).unwrap())
+        })
+        .build()
+        .unwrap()
+}
+
+/// One delivery whose fields carry the key's base64, so an echo would leak it.
+fn hostile(id: &str, ts: &str, sig: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("webhook-id", id.to_owned()),
+        ("webhook-timestamp", ts.to_owned()),
+        ("webhook-signature", sig.to_owned()),
+    ]
+}
+
+/// Every `Error` that verification and configuration can produce, with key-laden inputs.
+fn every_error() -> Vec<Error> {
+    let v = verifier();
+    let k = b64(KEYS[0]);
+    let k2 = b64(KEYS[1]);
+    let ts = T0.to_string();
+    let entry = format!("v1,{k}");
+    let good = Signer::new(Secret::from_bytes(KEYS[0]).unwrap()).sign(&k, T0, b"body");
+
+    let mut errors = vec![];
+    fn err<T>(r: Result<T, Error>) -> Error {
+        r.err().expect("an error")
+    }
+    macro_rules! push {
+        ($r:expr) => {
+            errors.push(err($r))
+        };
+    }
+
+    // MissingHeader
+    push!(v.verify_at(&hostile(&k, &ts, ""), b"", at(T0)));
+    // ConflictingHeader
+    let mut h = hostile(&k, &ts, &entry);
+    h.push(("webhook-id", k2.clone()));
+    push!(v.verify_at(&h, b"", at(T0)));
+    // InvalidHeader (non-UTF-8 id that embeds the key)
+    let id = [KEYS[0], b"\xff"].concat();
+    let h: Vec<(&str, &[u8])> = vec![
+        ("webhook-id", &id),
+        ("webhook-timestamp", ts.as_bytes()),
+        ("webhook-signature", entry.as_bytes()),
+    ];
+    push!(v.verify_at(&h, b"", at(T0)));
+    // InvalidTimestamp (the key as the timestamp)
+    push!(v.verify_at(&hostile(&k, &k, &entry), b"", at(T0)));
+    // TimestampTooOld / TimestampTooNew
+    push!(v.verify_at(&hostile(&k, &ts, &good), b"body", at(T0 + 10_000)));
+    push!(v.verify_at(&hostile(&k, &ts, &good), b"body", at(T0 - 10_000)));
+    // TooManySignatures
+    push!(v.verify_at(
+        &hostile(&k, &ts, &vec![entry.as_str(); 17].join(" ")),
+        b"",
+        at(T0)
+    ));
+    // NoMatchingSignature (the right tag for another body, and the key itself as entries)
+    push!(v.verify_at(
+        &hostile(&k, &ts, &format!("{good} {entry} v1,{k2}")),
+        b"other",
+        at(T0)
+    ));
+    // NoKeys
+    push!(Verifier::builder().build());
+    // Secret(...) through configuration: each entry carries a key.
+    for config in [
+        format!("whsec_{k}@not-a-date"),
+        format!("whsec_{k}!"),
+        format!("whpk_{}", b64(&KEYS[0][..31])),
+        format!("whsk_{k2}"),
+        "whsec_".to_owned(),
+    ] {
+        let r = Verifier::builder().secrets_from_config(&config);
+        assert!(r.is_err(), "{config} was accepted");
+        push!(r);
+    }
+    #[cfg(feature = "ed25519")]
+    {
+        use standard_webhooks::{PublicKey, SigningKey};
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        for config in [
+            format!("whpk_{}", b64(&KEYS[0][..31])),
+            k.clone(),
+            format!("whsec_{k}"),
+            format!("whpk_{k}!"),
+            format!("whpk_{}", b64(&identity)),
+        ] {
+            push!(config.parse::<PublicKey>().map_err(Error::from));
+        }
+        for config in [
+            format!("whsk_{k2}"),
+            format!("whsk_{k}!"),
+            format!("whpk_{k}"),
+        ] {
+            push!(config.parse::<SigningKey>().map_err(Error::from));
+        }
+    }
+    errors
+}
+
+#[test]
+fn every_error_variant_arises_and_none_shows_key_material() {
+    let errors = every_error();
+    let mut kinds: Vec<String> = Vec::new();
+    for e in &errors {
+        let shown = format!("{e}\n{e:?}\n{e:#?}");
+        assert_clean("Error", &shown);
+        if let Some(source) = std::error::Error::source(e) {
+            assert_clean("Error source", &format!("{source}\n{source:?}"));
+        }
+        let kind = format!("{e:?}");
+        kinds.push(kind.split([' ', '(', '{']).next().unwrap().to_owned());
+    }
+    for kind in [
+        "MissingHeader",
+        "ConflictingHeader",
+        "InvalidHeader",
+        "InvalidTimestamp",
+        "TimestampTooOld",
+        "TimestampTooNew",
+        "TooManySignatures",
+        "NoMatchingSignature",
+        "NoKeys",
+        "Secret",
+    ] {
+        assert!(
+            kinds.iter().any(|k| k == kind),
+            "{kind} never arose: {kinds:?}"
+        );
+    }
+    #[cfg(feature = "ed25519")]
+    for kind in [
+        "MissingPrefix",
+        "WrongKind",
+        "InvalidBase64",
+        "InvalidLength",
+        "WeakOrInvalidPublicKey",
+    ] {
+        let found = errors
+            .iter()
+            .any(|e| matches!(e, Error::Key(k) if format!("{k:?}").starts_with(kind)));
+        assert!(found, "KeyError::{kind} never arose");
+    }
+}
+
+#[test]
+fn every_secret_error_variant_arises_and_none_shows_key_material() {
+    let k = b64(KEYS[0]);
+    let cases: Vec<(String, SecretError)> = vec![
+        ("whsec_".into(), SecretError::Empty),
+        (format!("whsec_{k}!"), SecretError::InvalidBase64),
+        (
+            format!("whsec_{}", URL_SAFE.encode(KEYS[1])),
+            SecretError::InvalidBase64,
+        ),
+        (
+            format!("whpk_{k}"),
+            SecretError::WrongKind {
+                found: "`whpk_` public key",
+            },
+        ),
+        (
+            format!("whsk_{k}"),
+            SecretError::WrongKind {
+                found: "`whsk_` signing key",
+            },
+        ),
+    ];
+    for (input, want) in cases {
+        let e = input.parse::<Secret>().unwrap_err();
+        assert_eq!(e, want, "{input}");
+        assert_clean("SecretError", &format!("{e}\n{e:?}\n{e:#?}"));
+    }
+    assert_eq!(Secret::from_bytes([]).unwrap_err(), SecretError::Empty);
+    let e = Verifier::builder()
+        .secrets_from_config(&format!("whsec_{k}@2026-13-45"))
+        .unwrap_err();
+    assert_eq!(e, Error::Secret(SecretError::InvalidExpiry));
+    assert_clean("SecretError", &format!("{e}\n{e:?}"));
+}
+
+#[test]
+fn debug_of_keyed_types_shows_no_key_material() {
+    let secrets: Vec<Secret> = KEYS
+        .iter()
+        .map(|k| Secret::from_bytes(k).unwrap())
+        .collect();
+    for s in &secrets {
+        assert_eq!(format!("{s:?}"), "Secret([redacted])");
+        assert_eq!(format!("{s:#?}"), "Secret([redacted])");
+    }
+    let builder = Verifier::builder()
+        .secret(secrets[0].clone())
+        .secret_until(secrets[1].clone(), at(T0));
+    let verifier = builder.clone().build().unwrap();
+    let signer = Signer::from_secrets(secrets.clone()).unwrap();
+    for (what, shown) in [
+        ("VerifierBuilder", format!("{builder:?} {builder:#?}")),
+        ("Verifier", format!("{verifier:?} {verifier:#?}")),
+        ("Signer", format!("{signer:?} {signer:#?}")),
+    ] {
+        assert_clean(what, &shown);
+        // Only counts and the tolerance: no HMAC state, no long run of hex or digits.
+        assert!(!shown.to_lowercase().contains("hmac"), "{what}: {shown}");
+        assert!(
+            !shown
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .any(|w| w.len() >= 16),
+            "{what}: {shown}"
+        );
+    }
+    assert!(format!("{verifier:?}").contains("keys: 2"));
+}
+
+#[cfg(feature = "ed25519")]
+#[test]
+fn signing_key_debug_is_redacted() {
+    let seed: [u8; 32] = KEYS[0].try_into().unwrap();
+    let key = standard_webhooks::SigningKey::from_seed(&seed);
+    assert_eq!(format!("{key:?}"), "SigningKey([redacted])");
+    let signer = Signer::with_signing_key(key);
+    assert_clean("Signer", &format!("{signer:?} {signer:#?}"));
+}
+
+#[test]
+fn the_scan_catches_a_leak() {
+    // The scanner itself must be able to fail: each form of the key is found.
+    for shown in [
+        format!("key: whsec_{}", b64(KEYS[0])),
+        format!("partial {}", &STANDARD_NO_PAD.encode(KEYS[1])[5..17]),
+        format!("{:?}", KEYS[1]),
+        "correct-horse-battery-staple-key".to_owned(),
+    ] {
+        let caught = std::panic::catch_unwind(|| assert_clean("probe", &shown));
+        assert!(caught.is_err(), "not caught: {shown}");
+    }
+}
