@@ -122,20 +122,15 @@ impl From<Error> for Rejection {
 /// at least one well-formed entry. Extractors call it before reading the body, so a request
 /// without valid headers costs no body buffering.
 ///
-/// It runs the verifier on an empty body: the header checks come first and stop before any
-/// hashing; when they pass, the one short HMAC per key over `{id}.{timestamp}.` is the only
-/// cost. A "no matching signature" verdict there is expected (the real body is not read yet)
-/// and lets the delivery through to full verification.
+/// It is [`Verifier::check_headers_at`]: nothing is hashed.
 pub(crate) fn precheck<H: HeaderSource + ?Sized>(
     verifier: &Verifier,
     headers: &H,
     now: OffsetDateTime,
 ) -> Result<(), Rejection> {
-    match verifier.verify_at(headers, &[], now) {
-        Ok(_) => Ok(()),
-        Err(Error::NoMatchingSignature { entries, keys, .. }) if entries > 0 && keys > 0 => Ok(()),
-        Err(e) => Err(Rejection::from(e)),
-    }
+    verifier
+        .check_headers_at(headers, now)
+        .map_err(Rejection::from)
 }
 
 #[cfg(test)]
