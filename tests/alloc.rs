@@ -313,6 +313,33 @@ fn verify_never_allocates() {
         failures.push(format!("verify with the system clock: {n} allocations"));
     }
 
+    // Asymmetric `v1a` entries are streamed into Ed25519 too: accepted and forged.
+    #[cfg(feature = "ed25519")]
+    {
+        let sk = standard_webhooks::SigningKey::from_seed(&[4; 32]);
+        let v = Verifier::builder()
+            .secret(secret(1))
+            .public_key(sk.public_key())
+            .build()
+            .unwrap();
+        let signed = to_map(&pairs_for(&Signer::with_signing_key(sk), T0, &body));
+        let mut forged_body = body.clone();
+        forged_body[0] ^= 1;
+        assert!(v.verify_at(&signed, &body, at(T0)).is_ok());
+        assert!(v.verify_at(&signed, &forged_body, at(T0)).is_err());
+        for (name, b) in [("v1a accepted", &body), ("v1a forged", &forged_body)] {
+            let n = allocations(|| {
+                black_box(
+                    v.verify_at(black_box(&signed), black_box(b), at(T0))
+                        .is_ok(),
+                );
+            });
+            if n != 0 {
+                failures.push(format!("{name} (http::HeaderMap): {n} allocations"));
+            }
+        }
+    }
+
     assert!(
         failures.is_empty(),
         "verify allocated ({CALLS} calls each):\n{}",
