@@ -45,7 +45,7 @@ fn hostile(c: &mut Criterion) {
     };
     let stale = headers(good.clone());
     let too_many = headers(vec![good.as_str(); 10_000].join(" "));
-    let malformed = headers(vec!["v1,short v2,x"; 8].join(" "));
+    let malformed = headers(["v1,short v2,x"; 8].join(" "));
     let huge = headers(format!("v1,{}", "A".repeat(64 * 1024)));
     let one_wrong = headers(wrong.clone());
     let sixteen_wrong = headers(vec![wrong.as_str(); 16].join(" "));
