@@ -84,6 +84,19 @@
 //! [`Rejection`] (`err.as_error::<Rejection>()`), e.g. in an error-handling middleware that
 //! answers in your own format. To get the message id (the idempotency key) and timestamp as
 //! well, take a [`VerifiedDelivery<E>`] instead.
+//!
+//! ```
+//! use actix_web::{HttpResponse, web};
+//! use standard_webhooks::actix::VerifiedDelivery;
+//!
+//! async fn dinie(delivery: VerifiedDelivery<web::Json<serde_json::Value>>) -> HttpResponse {
+//!     // `id` is the same on every retry of this event: skip it if already processed.
+//!     let VerifiedDelivery { id, payload: event, .. } = delivery;
+//!     println!("{id}: {}", event["type"]);
+//!     HttpResponse::NoContent().finish()
+//! }
+//! # let _ = actix_web::App::new().route("/", web::post().to(dinie));
+//! ```
 
 // Hooking in (e.g. an idempotency layer): `verify_request(&req, &mut payload, &verifier)` does
 // the whole job (header pre-check, buffering under `PayloadConfig`, verification) and returns a
@@ -108,45 +121,7 @@ use crate::verifier::Verifier;
 
 pub use crate::rejection::Rejection;
 
-/// A verified delivery's body, read by the inner extractor `E`.
-///
-/// `Verified<web::Bytes>` gives the raw body, `Verified<web::Json<T>>` parses it. The verifier
-/// is taken from app data. See the [module docs](self) for the answers a client gets.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Verified<E>(pub E);
-
-impl<E> Verified<E> {
-    /// The inner extractor's value.
-    pub fn into_inner(self) -> E {
-        self.0
-    }
-}
-
-/// A verified delivery with its message id and timestamp, the body read by the inner
-/// extractor `E`.
-///
-/// ```
-/// use actix_web::{HttpResponse, web};
-/// use standard_webhooks::actix::VerifiedDelivery;
-///
-/// async fn dinie(delivery: VerifiedDelivery<web::Json<serde_json::Value>>) -> HttpResponse {
-///     // `id` is the same on every retry of this event: skip it if already processed.
-///     let VerifiedDelivery { id, payload: event, .. } = delivery;
-///     println!("{id}: {}", event["type"]);
-///     HttpResponse::NoContent().finish()
-/// }
-/// # let _ = actix_web::App::new().route("/", web::post().to(dinie));
-/// ```
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct VerifiedDelivery<E> {
-    /// The `webhook-id`: the same on every retry of one event, so the idempotency key.
-    pub id: String,
-    /// The `webhook-timestamp` of this attempt.
-    pub timestamp: OffsetDateTime,
-    /// The inner extractor's value.
-    pub payload: E,
-}
+pub use crate::extract::{Verified, VerifiedDelivery};
 
 /// actix-web's own header map (on `http` 0.2), so the core verifier reads it directly.
 impl HeaderSource for HeaderMap {

@@ -80,6 +80,20 @@
 //!
 //! To get the message id (the idempotency key) and timestamp as well, take a
 //! [`VerifiedDelivery<E>`] instead: `VerifiedDelivery { id, timestamp, payload: Json(event), .. }`.
+//!
+//! ```
+//! use axum::{Json, http::StatusCode};
+//! use standard_webhooks::axum::VerifiedDelivery;
+//!
+//! async fn dinie(
+//!     VerifiedDelivery { id, payload: Json(event), .. }: VerifiedDelivery<Json<serde_json::Value>>,
+//! ) -> StatusCode {
+//!     // `id` is the same on every retry of this event: skip it if already processed.
+//!     println!("{id}: {}", event["type"]);
+//!     StatusCode::NO_CONTENT
+//! }
+//! # let _ = axum::Router::<standard_webhooks::Verifier>::new().route("/", axum::routing::post(dinie));
+//! ```
 
 // Hooking in (e.g. an idempotency layer): `verify_request(req, &verifier)` does the whole job
 // (header pre-check, buffering under the router's body limit, verification) and returns a
@@ -97,46 +111,7 @@ use crate::verifier::Verifier;
 
 pub use crate::rejection::Rejection;
 
-/// A verified delivery's body, read by the inner extractor `E`.
-///
-/// `Verified<Bytes>` gives the raw body, `Verified<Json<T>>` parses it. The verifier is taken
-/// from the state with [`FromRef`]. See the [module docs](self) for the answers a client gets.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Verified<E>(pub E);
-
-impl<E> Verified<E> {
-    /// The inner extractor's value.
-    pub fn into_inner(self) -> E {
-        self.0
-    }
-}
-
-/// A verified delivery with its message id and timestamp, the body read by the inner
-/// extractor `E`.
-///
-/// ```
-/// use axum::{Json, http::StatusCode};
-/// use standard_webhooks::axum::VerifiedDelivery;
-///
-/// async fn dinie(
-///     VerifiedDelivery { id, payload: Json(event), .. }: VerifiedDelivery<Json<serde_json::Value>>,
-/// ) -> StatusCode {
-///     // `id` is the same on every retry of this event: skip it if already processed.
-///     println!("{id}: {}", event["type"]);
-///     StatusCode::NO_CONTENT
-/// }
-/// # let _ = axum::Router::<standard_webhooks::Verifier>::new().route("/", axum::routing::post(dinie));
-/// ```
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct VerifiedDelivery<E> {
-    /// The `webhook-id`: the same on every retry of one event, so the idempotency key.
-    pub id: String,
-    /// The `webhook-timestamp` of this attempt.
-    pub timestamp: OffsetDateTime,
-    /// The inner extractor's value.
-    pub payload: E,
-}
+pub use crate::extract::{Verified, VerifiedDelivery};
 
 /// The rejection of [`Verified`] and [`VerifiedDelivery`]: the delivery failed verification,
 /// or the inner extractor refused the verified body.

@@ -22,6 +22,8 @@ mod error;
 #[cfg(feature = "serde")]
 #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 pub mod event;
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+mod extract;
 mod headers;
 pub mod idempotency;
 pub mod pattern;

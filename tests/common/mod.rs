@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::collections::HashSet;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -305,4 +306,134 @@ pub fn assert_exactly_valid_ids_handled(seen: &Seen, deliveries_n: usize) {
     want.sort();
     assert_eq!(got.len(), want.len(), "handler calls");
     assert_eq!(got, want);
+}
+
+/// A test server on 127.0.0.1 and what its handlers saw.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub seen: Arc<Seen>,
+}
+
+impl Server {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+/// Hostile bodies against a running server (routes `/json` and `/raw`, body limit
+/// [`LIMIT`]): every one gets 4xx, the handler runs only for the genuine slow delivery, and the
+/// server stays healthy.
+pub async fn hostile_bodies_get_4xx(s: &Server) {
+    let signer = Signer::new(new_secret());
+    let body = event("loan.active", 1);
+    let h = signed(&signer, "msg_h", now(), body.as_bytes());
+
+    // Headers are judged before the body is read: an announced body that never comes does not
+    // delay the answer (buffering first would wait for it, and `raw` would give up after 10 s).
+    let head0 = head("/json", &[], "content-length: 1000\r\n");
+    assert_eq!(
+        raw(s.addr, &[&head0], Duration::ZERO, false).await,
+        Some(400)
+    );
+    let stale = signed(&signer, "msg_old", now() - 3600, body.as_bytes());
+    let head0 = head("/json", &stale, "content-length: 1000\r\n");
+    assert_eq!(
+        raw(s.addr, &[&head0], Duration::ZERO, false).await,
+        Some(401)
+    );
+
+    // The body ends before Content-Length: the client half-closes after 10 bytes.
+    let head1 = head("/json", &h, &format!("content-length: {}\r\n", body.len()));
+    let got = raw(
+        s.addr,
+        &[&head1, &body.as_bytes()[..10]],
+        Duration::ZERO,
+        true,
+    )
+    .await;
+    assert!(got.is_none_or(|c| (400..500).contains(&c)), "{got:?}");
+
+    // Chunked, over the limit, never announcing a length: 413.
+    let chunk = format!("{:x}\r\n{}\r\n", 4096, "x".repeat(4096));
+    let mut pieces: Vec<Vec<u8>> = vec![head(
+        "/raw",
+        &h,
+        "transfer-encoding: chunked\r\nconnection: close\r\n",
+    )];
+    pieces.extend(std::iter::repeat_n(chunk.into_bytes(), LIMIT / 4096 + 2));
+    pieces.push(b"0\r\n\r\n".to_vec());
+    let refs: Vec<&[u8]> = pieces.iter().map(Vec::as_slice).collect();
+    assert_eq!(raw(s.addr, &refs, Duration::ZERO, false).await, Some(413));
+
+    // Chunked and truncated in the middle of a chunk.
+    let head2 = head("/raw", &h, "transfer-encoding: chunked\r\n");
+    let got = raw(s.addr, &[&head2, b"400\r\nabc"], Duration::ZERO, true).await;
+    assert!(got.is_none_or(|c| (400..500).contains(&c)), "{got:?}");
+
+    // Slow: the body trickles in over ~1 s. Forged: 401 once it is complete.
+    let forged = body.replace("ln_1", "ln_2");
+    let head3 = head(
+        "/json",
+        &h,
+        &format!("content-length: {}\r\nconnection: close\r\n", forged.len()),
+    );
+    let mut pieces: Vec<&[u8]> = vec![&head3];
+    pieces.extend(forged.as_bytes().chunks(forged.len() / 10 + 1));
+    assert_eq!(
+        raw(s.addr, &pieces, Duration::from_millis(100), false).await,
+        Some(401)
+    );
+
+    // Slow and genuine: accepted, judged by its arrival time.
+    let head4 = head(
+        "/json",
+        &h,
+        &format!("content-length: {}\r\nconnection: close\r\n", body.len()),
+    );
+    let mut pieces: Vec<&[u8]> = vec![&head4];
+    pieces.extend(body.as_bytes().chunks(body.len() / 10 + 1));
+    assert_eq!(
+        raw(s.addr, &pieces, Duration::from_millis(100), false).await,
+        Some(200)
+    );
+    assert_eq!(
+        s.seen.calls(),
+        1,
+        "only the genuine slow delivery ran the handler"
+    );
+
+    // Still healthy: a normal delivery goes through.
+    let client = reqwest::Client::new();
+    let h = signed(&signer, "msg_after", now(), body.as_bytes());
+    assert_eq!(
+        send(&client, &s.url("/json"), &h, body).await,
+        (200, "msg_after".to_owned())
+    );
+    assert_eq!(s.seen.calls(), 2);
+}
+
+/// 20,000 deliveries at 64 connections against a running server's `/json` route, a mix of
+/// valid and invalid; every answer checked (`json_rejection` starts the framework's answer to
+/// JSON that does not parse), each valid id handled exactly once, none lost.
+pub async fn load_20000_deliveries(s: &Server, framework: &str, json_rejection: &'static str) {
+    const N: usize = 20_000;
+    let deliveries = prepare(N);
+    let report = tokio::time::timeout(
+        Duration::from_secs(240),
+        load(&s.url("/json"), deliveries, 64, json_rejection),
+    )
+    .await
+    .expect("load test took longer than its time bound");
+    assert_eq!(report.answered_as_expected, N, "{report:?}");
+    assert_eq!(s.seen.calls(), report.handled, "{report:?}");
+    assert_exactly_valid_ids_handled(&s.seen, N);
+    let peers = s.seen.peers.lock().unwrap().len();
+    eprintln!(
+        "{framework} load: {} deliveries ({} handled) at 64 connections in {:.2?} ({:.0}/s), {} client connections seen by the handler",
+        report.sent,
+        report.handled,
+        report.elapsed,
+        report.sent as f64 / report.elapsed.as_secs_f64(),
+        peers
+    );
 }

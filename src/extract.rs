@@ -1,0 +1,32 @@
+//! The extractor types shared by the [`axum`](crate::axum) and [`actix`](crate::actix)
+//! integrations: one definition, each framework's `FromRequest` implemented in its own module.
+
+use time::OffsetDateTime;
+
+/// A verified delivery's body, read by the inner extractor `E`.
+///
+/// `Verified<Bytes>` gives the raw body, `Verified<Json<T>>` (axum) or
+/// `Verified<web::Json<T>>` (actix-web) parses it. A delivery that fails verification never
+/// reaches the handler: see the framework module's docs for the answers a client gets.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Verified<E>(pub E);
+
+impl<E> Verified<E> {
+    /// The inner extractor's value.
+    pub fn into_inner(self) -> E {
+        self.0
+    }
+}
+
+/// A verified delivery with its message id and timestamp, the body read by the inner
+/// extractor `E`: `VerifiedDelivery { id, payload: Json(event), .. }`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct VerifiedDelivery<E> {
+    /// The `webhook-id`: the same on every retry of one event, so the idempotency key.
+    pub id: String,
+    /// The `webhook-timestamp` of this attempt.
+    pub timestamp: OffsetDateTime,
+    /// The inner extractor's value.
+    pub payload: E,
+}
