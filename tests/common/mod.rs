@@ -437,3 +437,100 @@ pub async fn load_20000_deliveries(s: &Server, framework: &str, json_rejection: 
         peers
     );
 }
+
+/// Refused deliveries against a running server (routes `/json`, `/raw` with body limit
+/// [`LIMIT`], and `/expired` whose verifier holds only expired keys): forged, untrusted, stale,
+/// unsigned, malformed, oversized, not JSON, no key in force. Each gets its status and a body
+/// saying why; only the one delivery exactly at the limit runs the handler.
+pub async fn refused_deliveries(s: &Server, json_word: &str) {
+    let client = reqwest::Client::new();
+    let signer = Signer::new(new_secret());
+    let body = event("loan.signed", 7);
+
+    // Forged: valid headers, body altered.
+    let h = signed(&signer, "msg_f", now(), body.as_bytes());
+    let (st, text) = send(&client, &s.url("/json"), &h, body.replace("15000", "95000")).await;
+    assert_eq!(
+        (
+            st,
+            text.starts_with("webhook verification failed: no signature")
+        ),
+        (401, true),
+        "{text}"
+    );
+
+    // Signed by a key the receiver does not trust.
+    let stranger = Signer::new(standard_webhooks::Secret::from_bytes(b"not our key").unwrap());
+    let h = signed(&stranger, "msg_k", now(), body.as_bytes());
+    assert_eq!(
+        send(&client, &s.url("/json"), &h, body.clone()).await.0,
+        401
+    );
+
+    // Stale and from the future.
+    for skew in [-301, 301] {
+        let h = signed(&signer, "msg_s", now() + skew, body.as_bytes());
+        let (st, text) = send(&client, &s.url("/json"), &h, body.clone()).await;
+        assert_eq!(st, 401, "{text}");
+        assert!(text.contains("beyond the tolerance of 300 s"), "{text}");
+    }
+
+    // Unsigned, and each header missing in turn: 400 naming the header.
+    let (st, text) = send(&client, &s.url("/json"), &[], body.clone()).await;
+    assert_eq!(
+        (st, text.as_str()),
+        (
+            400,
+            "malformed webhook request: missing header `webhook-id`"
+        )
+    );
+    let full = signed(&signer, "msg_m", now(), body.as_bytes());
+    for skip in 0..3 {
+        let mut h = full.clone();
+        let (name, _) = h.remove(skip);
+        let (st, text) = send(&client, &s.url("/json"), &h, body.clone()).await;
+        assert_eq!(st, 400, "{text}");
+        assert!(text.contains(name), "{text}");
+    }
+    // A malformed timestamp: 400.
+    let mut h = full.clone();
+    h[1].1 = "12e4".into();
+    assert_eq!(
+        send(&client, &s.url("/json"), &h, body.clone()).await.0,
+        400
+    );
+
+    // Oversized: 413 under the framework's body limit, even correctly signed.
+    let big = vec![b'x'; LIMIT + 1];
+    let h = signed(&signer, "msg_big", now(), &big);
+    let (st, text) = send(&client, &s.url("/raw"), &h, big).await;
+    assert_eq!(
+        (st, text.as_str()),
+        (413, "request body is larger than this endpoint accepts")
+    );
+
+    // Exactly at the limit is fine.
+    let at_limit = vec![b'x'; LIMIT];
+    let h = signed(&signer, "msg_limit", now(), &at_limit);
+    assert_eq!(send(&client, &s.url("/raw"), &h, at_limit).await.0, 200);
+    assert_eq!(
+        s.seen.calls(),
+        1,
+        "only the delivery at the limit ran the handler"
+    );
+
+    // The inner extractor's own rejection: verified, but not JSON: the framework's Json answers
+    // 400 with a text naming `json_word`.
+    let h = signed(&signer, "msg_nj", now(), b"{nope");
+    let (st, text) = send(&client, &s.url("/json"), &h, "{nope").await;
+    assert_eq!(st, 400);
+    assert!(text.contains(json_word), "{text}");
+
+    // A verifier whose keys have all expired: the server is misconfigured, 500.
+    let h = signed(&signer, "msg_e", now(), body.as_bytes());
+    let (st, text) = send(&client, &s.url("/expired"), &h, body.clone()).await;
+    assert_eq!(
+        (st, text.as_str()),
+        (500, "no webhook key is in force for this endpoint")
+    );
+}
