@@ -189,12 +189,8 @@ pub async fn verify_request(
     })?;
 
     let message = verifier.verify_at(req.headers(), &bytes, now)?;
-    let (id, timestamp) = (message.id().to_owned(), message.timestamp());
-    Ok(VerifiedDelivery {
-        id,
-        timestamp,
-        payload: bytes,
-    })
+    let delivery = VerifiedDelivery::new(&message, ());
+    Ok(delivery.with_payload(bytes))
 }
 
 impl<E> FromRequest for VerifiedDelivery<E>
@@ -210,14 +206,11 @@ where
         Box::pin(async move {
             let verifier = verifier_from_app_data(&req).ok_or(Rejection::MissingVerifier)?;
             let delivery = verify_request(&req, &mut payload, &verifier).await?;
-            let inner = E::from_request(&req, &mut Payload::from(delivery.payload))
+            let (delivery, body) = delivery.split();
+            let inner = E::from_request(&req, &mut Payload::from(body))
                 .await
                 .map_err(Into::into)?;
-            Ok(Self {
-                id: delivery.id,
-                timestamp: delivery.timestamp,
-                payload: inner,
-            })
+            Ok(delivery.with_payload(inner))
         })
     }
 }

@@ -193,12 +193,8 @@ pub async fn verify_request(
     })?;
 
     let message = verifier.verify_at(&parts.headers, &bytes, now)?;
-    let (id, timestamp) = (message.id().to_owned(), message.timestamp());
-    Ok(VerifiedDelivery {
-        id,
-        timestamp,
-        payload: Request::from_parts(parts, Body::from(bytes)),
-    })
+    let delivery = VerifiedDelivery::new(&message, ());
+    Ok(delivery.with_payload(Request::from_parts(parts, Body::from(bytes))))
 }
 
 impl<S, E> FromRequest<S> for VerifiedDelivery<E>
@@ -214,14 +210,11 @@ where
         let delivery = verify_request(req, &verifier)
             .await
             .map_err(VerifiedRejection::Verification)?;
-        let payload = E::from_request(delivery.payload, state)
+        let (delivery, req) = delivery.split();
+        let payload = E::from_request(req, state)
             .await
             .map_err(VerifiedRejection::Inner)?;
-        Ok(Self {
-            id: delivery.id,
-            timestamp: delivery.timestamp,
-            payload,
-        })
+        Ok(delivery.with_payload(payload))
     }
 }
 

@@ -30,3 +30,36 @@ pub struct VerifiedDelivery<E> {
     /// The inner extractor's value.
     pub payload: E,
 }
+
+impl<E> VerifiedDelivery<E> {
+    /// The id and timestamp of a verified `message`, with `payload`.
+    pub(crate) fn new(message: &crate::Message<'_>, payload: E) -> Self {
+        Self {
+            id: message.id().to_owned(),
+            timestamp: message.timestamp(),
+            payload,
+        }
+    }
+
+    /// The id and timestamp apart from the payload.
+    pub(crate) fn split(self) -> (VerifiedDelivery<()>, E) {
+        let payload = self.payload;
+        (
+            VerifiedDelivery {
+                id: self.id,
+                timestamp: self.timestamp,
+                payload: (),
+            },
+            payload,
+        )
+    }
+
+    /// The same delivery carrying another payload (what the inner extractor made of the body).
+    pub(crate) fn with_payload<F>(self, payload: F) -> VerifiedDelivery<F> {
+        VerifiedDelivery {
+            id: self.id,
+            timestamp: self.timestamp,
+            payload,
+        }
+    }
+}
