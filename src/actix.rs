@@ -128,6 +128,10 @@ impl HeaderSource for HeaderMap {
     fn header_values(&self, name: &'static str) -> impl Iterator<Item = &[u8]> {
         self.get_all(name).map(|v| v.as_bytes())
     }
+
+    fn all_headers(&self) -> Option<impl Iterator<Item = (&str, &[u8])>> {
+        Some(self.iter().map(|(n, v)| (n.as_str(), v.as_bytes())))
+    }
 }
 
 impl ResponseError for Rejection {

@@ -40,11 +40,26 @@ pub trait HeaderSource {
     /// Every value of the header `name`, in the order received. `name` is lowercase ASCII;
     /// implementations match it without regard to ASCII case.
     fn header_values(&self, name: &'static str) -> impl Iterator<Item = &[u8]>;
+
+    /// Every header as `(name, value)`, in the order received, if this source can list them;
+    /// by default `None`.
+    ///
+    /// When a source lists its headers, the verifier finds the ones it needs in a single pass
+    /// instead of one [`header_values`](Self::header_values) lookup per name, which is faster
+    /// for any hashed map (each lookup hashes the name) and for lists alike. Names may be in
+    /// any ASCII case.
+    fn all_headers(&self) -> Option<impl Iterator<Item = (&str, &[u8])>> {
+        None::<core::iter::Empty<(&str, &[u8])>>
+    }
 }
 
 impl<T: HeaderSource + ?Sized> HeaderSource for &T {
     fn header_values(&self, name: &'static str) -> impl Iterator<Item = &[u8]> {
         (**self).header_values(name)
+    }
+
+    fn all_headers(&self) -> Option<impl Iterator<Item = (&str, &[u8])>> {
+        (**self).all_headers()
     }
 }
 
@@ -58,6 +73,10 @@ impl HeaderSource for http::HeaderMap {
         }
         .into_iter()
         .map(http::HeaderValue::as_bytes)
+    }
+
+    fn all_headers(&self) -> Option<impl Iterator<Item = (&str, &[u8])>> {
+        Some(self.iter().map(|(n, v)| (n.as_str(), v.as_bytes())))
     }
 }
 
@@ -87,11 +106,19 @@ impl<K: AsRef<str>, V: AsRef<[u8]>> HeaderSource for [(K, V)] {
             .filter(move |(k, _)| k.as_ref().eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_ref())
     }
+
+    fn all_headers(&self) -> Option<impl Iterator<Item = (&str, &[u8])>> {
+        Some(self.iter().map(|(k, v)| (k.as_ref(), v.as_ref())))
+    }
 }
 
 impl<K: AsRef<str>, V: AsRef<[u8]>, const N: usize> HeaderSource for [(K, V); N] {
     fn header_values(&self, name: &'static str) -> impl Iterator<Item = &[u8]> {
         self.as_slice().header_values(name)
+    }
+
+    fn all_headers(&self) -> Option<impl Iterator<Item = (&str, &[u8])>> {
+        self.as_slice().all_headers()
     }
 }
 
@@ -99,23 +126,27 @@ impl<K: AsRef<str>, V: AsRef<[u8]>> HeaderSource for Vec<(K, V)> {
     fn header_values(&self, name: &'static str) -> impl Iterator<Item = &[u8]> {
         self.as_slice().header_values(name)
     }
+
+    fn all_headers(&self) -> Option<impl Iterator<Item = (&str, &[u8])>> {
+        self.as_slice().all_headers()
+    }
 }
 
 /// The names of one header family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Family {
     pub(crate) id: &'static str,
     pub(crate) timestamp: &'static str,
     pub(crate) signature: &'static str,
 }
 
-pub(crate) const STANDARD: Family = Family {
+pub(crate) static STANDARD: Family = Family {
     id: WEBHOOK_ID,
     timestamp: WEBHOOK_TIMESTAMP,
     signature: WEBHOOK_SIGNATURE,
 };
 
-pub(crate) const SVIX: Family = Family {
+pub(crate) static SVIX: Family = Family {
     id: SVIX_ID,
     timestamp: SVIX_TIMESTAMP,
     signature: SVIX_SIGNATURE,
@@ -129,58 +160,67 @@ impl Family {
     }
 }
 
-/// The three headers of one delivery, as received: the id and timestamp values, and the
-/// values of the signature header from its first non-empty one on (parsed later, entry by
-/// entry, by [`Candidates`](crate::signature::Candidates)).
-pub(crate) struct WebhookHeaders<'h, S> {
-    pub(crate) family: Family,
+/// The three headers of one delivery, as received: the id and timestamp values, and the first
+/// non-empty value of the signature header (its entries are parsed later by
+/// [`Candidates`](crate::signature::Candidates)), with whether further values may follow it
+/// ([`signature_values`] lists them all then).
+#[derive(Debug)]
+pub(crate) struct WebhookHeaders<'h> {
+    pub(crate) family: &'static Family,
     pub(crate) id: &'h str,
     pub(crate) timestamp: &'h [u8],
-    pub(crate) signatures: S,
+    pub(crate) signature: &'h [u8],
+    pub(crate) more_signatures: bool,
 }
 
-impl<S> core::fmt::Debug for WebhookHeaders<'_, S> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("WebhookHeaders")
-            .field("family", &self.family)
-            .field("id", &self.id)
-            .field("timestamp", &self.timestamp)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<'h> WebhookHeaders<'h, ()> {
+impl<'h> WebhookHeaders<'h> {
     /// Picks the header family and reads the id and timestamp.
     ///
     /// `webhook-*` is used whenever any of its headers is present; the `svix-*` set only when no
     /// `webhook-*` header is. The two are never mixed.
     ///
-    /// Each header is looked up once on the usual path (a `webhook-id` is present): the id,
-    /// the timestamp, then the signature, whose values are handed on rather than looked up
-    /// again.
-    pub(crate) fn read<H: HeaderSource + ?Sized>(
-        headers: &'h H,
-    ) -> Result<WebhookHeaders<'h, impl Iterator<Item = &'h [u8]>>, Error> {
-        let (family, id) = match single(headers, STANDARD.id) {
-            // No `webhook-id`: the family is `svix-*` only if no `webhook-*` header is present
-            // and a `svix-*` one is; either way the id of that family is required.
-            Err(Error::MissingHeader { .. }) => {
-                let family = if !STANDARD.any_present(headers) && SVIX.any_present(headers) {
-                    SVIX
-                } else {
-                    STANDARD
-                };
-                (family, single(headers, family.id)?)
+    /// A source that lists its headers ([`HeaderSource::all_headers`]) is read in one pass.
+    /// Otherwise each header is looked up once on the usual path (a `webhook-id` is present):
+    /// the id, the timestamp, then the signature.
+    pub(crate) fn read<H: HeaderSource + ?Sized>(headers: &'h H) -> Result<Self, Error> {
+        let (family, id, timestamp, signature) = match headers.all_headers() {
+            Some(all) => {
+                let mut found = Found::EMPTY;
+                found.scan(all);
+                let (family, [id, timestamp, signature]) = found.family();
+                let id = id.single(family.id)?;
+                let timestamp = timestamp.single(family.timestamp)?;
+                (family, id, timestamp, *signature)
             }
-            // `webhook-id` is present (possibly conflicting): the `webhook-*` family.
-            id => (STANDARD, id?),
+            None => {
+                let (family, id) = match single(headers, STANDARD.id) {
+                    // No `webhook-id`: the family is `svix-*` only if no `webhook-*` header is
+                    // present and a `svix-*` one is; either way the id of that family is
+                    // required.
+                    Err(Error::MissingHeader { .. }) => {
+                        let family = if !STANDARD.any_present(headers) && SVIX.any_present(headers)
+                        {
+                            &SVIX
+                        } else {
+                            &STANDARD
+                        };
+                        (family, single(headers, family.id)?)
+                    }
+                    // `webhook-id` is present (possibly conflicting): the `webhook-*` family.
+                    id => (&STANDARD, id?),
+                };
+                let timestamp = single(headers, family.timestamp)?;
+                let mut signatures = signature_values(headers, family.signature);
+                let signature = Slot {
+                    first: signatures.next(),
+                    repeated: true,
+                    conflict: false,
+                };
+                (family, id, timestamp, signature)
+            }
         };
-        let timestamp = single(headers, family.timestamp)?;
         // The signature header is read entry by entry later; it must be there at all.
-        let mut signatures = headers
-            .header_values(family.signature)
-            .skip_while(|v| v.is_empty());
-        let Some(first) = signatures.next() else {
+        let Some(first) = signature.first else {
             return Err(Error::MissingHeader {
                 header: family.signature,
             });
@@ -193,9 +233,128 @@ impl<'h> WebhookHeaders<'h, ()> {
             family,
             id,
             timestamp,
-            signatures: core::iter::once(first).chain(signatures),
+            signature: first,
+            more_signatures: signature.repeated,
         })
     }
+}
+
+/// The values of a signature header from its first non-empty one on.
+pub(crate) fn signature_values<'h, H: HeaderSource + ?Sized>(
+    headers: &'h H,
+    name: &'static str,
+) -> impl Iterator<Item = &'h [u8]> {
+    headers.header_values(name).skip_while(|v| v.is_empty())
+}
+
+/// What one pass over all the headers found of each of the six names.
+struct Found<'h> {
+    /// `webhook-id`, `webhook-timestamp` and `webhook-signature`, then the `svix-*` three.
+    slots: [[Slot<'h>; 3]; 2],
+}
+
+/// The non-empty values of one header name, as far as the verifier needs them.
+#[derive(Debug, Clone, Copy)]
+struct Slot<'h> {
+    first: Option<&'h [u8]>,
+    /// A second non-empty value was seen.
+    repeated: bool,
+    /// A second non-empty value differed from the first.
+    conflict: bool,
+}
+
+impl<'h> Slot<'h> {
+    const EMPTY: Self = Self {
+        first: None,
+        repeated: false,
+        conflict: false,
+    };
+
+    fn push(&mut self, value: &'h [u8]) {
+        if value.is_empty() {
+            return;
+        }
+        match self.first {
+            None => self.first = Some(value),
+            Some(first) => {
+                self.repeated = true;
+                self.conflict |= first != value;
+            }
+        }
+    }
+
+    /// The one value of a header that must not be repeated with differing values.
+    fn single(&self, name: &'static str) -> Result<&'h [u8], Error> {
+        if self.conflict {
+            return Err(Error::ConflictingHeader { header: name });
+        }
+        self.first.ok_or(Error::MissingHeader { header: name })
+    }
+}
+
+impl<'h> Found<'h> {
+    const EMPTY: Self = Self {
+        slots: [[Slot::EMPTY; 3]; 2],
+    };
+
+    fn scan(&mut self, all: impl Iterator<Item = (&'h str, &'h [u8])>) {
+        for (name, value) in all {
+            let slot = slot_of(name)
+                .and_then(|(family, i)| self.slots.get_mut(family).and_then(|f| f.get_mut(i)));
+            if let Some(slot) = slot {
+                slot.push(value);
+            }
+        }
+    }
+
+    /// The family to use (the same rule as the lookups: `webhook-*` if any of its headers is
+    /// present, else `svix-*` if any of its headers is) and its three slots.
+    fn family(&self) -> (&'static Family, &[Slot<'h>; 3]) {
+        let [webhook, svix] = &self.slots;
+        let present = |slots: &[Slot<'_>; 3]| slots.iter().any(|s| s.first.is_some());
+        if !present(webhook) && present(svix) {
+            (&SVIX, svix)
+        } else {
+            (&STANDARD, webhook)
+        }
+    }
+}
+
+/// Which of the six names `name` is, in any ASCII case: its family (0 for `webhook-*`, 1 for
+/// `svix-*`) and its index in a family's slots.
+///
+/// The length and one distinguishing byte pick the only name it can be; one comparison
+/// decides. This runs for every header of every request, so it avoids lowercasing.
+#[inline(always)]
+fn slot_of(name: &str) -> Option<(usize, usize)> {
+    let bytes = name.as_bytes();
+    let byte = |i: usize| bytes.get(i).map_or(0, |b| b | 0x20);
+    let (slot, known) = match bytes.len() {
+        10 => ((0, 0), eq_lowercase_name(bytes, b"webhook-id")),
+        17 if byte(8) == b't' => ((0, 1), eq_lowercase_name(bytes, b"webhook-timestamp")),
+        17 => ((0, 2), eq_lowercase_name(bytes, b"webhook-signature")),
+        7 => ((1, 0), eq_lowercase_name(bytes, b"svix-id")),
+        14 if byte(5) == b't' => ((1, 1), eq_lowercase_name(bytes, b"svix-timestamp")),
+        14 => ((1, 2), eq_lowercase_name(bytes, b"svix-signature")),
+        _ => return None,
+    };
+    known.then_some(slot)
+}
+
+/// Whether `name` equals `known` (lowercase ASCII) without regard to ASCII case: a byte
+/// matches a letter of `known` in either case, and anything else only exactly. The length is
+/// a constant, so the comparison unrolls.
+#[inline(always)]
+fn eq_lowercase_name<const N: usize>(name: &[u8], known: &[u8; N]) -> bool {
+    let Ok(name) = <&[u8; N]>::try_from(name) else {
+        return false;
+    };
+    let mut diff = 0u8;
+    for (&b, &k) in name.iter().zip(known) {
+        let case = if k.is_ascii_lowercase() { 0x20 } else { 0 };
+        diff |= (b | case) ^ k;
+    }
+    diff == 0
 }
 
 /// The one non-empty value of a header that must not be repeated with differing values.
@@ -300,7 +459,7 @@ mod tests {
             ("svix-timestamp", "1"),
             ("svix-signature", "v1,x"),
         ];
-        assert_eq!(WebhookHeaders::read(&svix).unwrap().family, SVIX);
+        assert_eq!(*WebhookHeaders::read(&svix).unwrap().family, SVIX);
         // One webhook-* header present: the webhook family is required in full, no mixing.
         let mixed = [
             ("webhook-id", "a"),

@@ -159,6 +159,10 @@ impl HeaderSource for SignedHeaders {
             .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_bytes())
     }
+
+    fn all_headers(&self) -> Option<impl Iterator<Item = (&str, &[u8])>> {
+        Some(self.iter().map(|(n, v)| (n, v.as_bytes())))
+    }
 }
 
 impl TryFrom<&SignedHeaders> for http::HeaderMap {

@@ -1,8 +1,17 @@
 //! Parsing the timestamp header and checking it against the tolerance window.
 
+use core::ops::RangeInclusive;
 use core::time::Duration;
 
+use time::PrimitiveDateTime;
+
 use crate::error::Error;
+
+/// The Unix timestamps that `time::OffsetDateTime` can represent (with the `time` features
+/// this build has), so that a verified timestamp always converts.
+pub(crate) const DATE_RANGE: RangeInclusive<i64> =
+    PrimitiveDateTime::MIN.assume_utc().unix_timestamp()
+        ..=PrimitiveDateTime::MAX.assume_utc().unix_timestamp();
 
 /// Parses a canonical decimal integer: `-?(0|[1-9][0-9]*)`, ASCII only.
 ///
@@ -19,6 +28,17 @@ pub(crate) fn parse(raw: &[u8]) -> Option<i64> {
         [b'0'] if negative => return None,
         [b'0', _, ..] => return None,
         _ => {}
+    }
+    // Up to 18 digits cannot overflow: a plain multiply-add chain, and one check that every
+    // byte was a digit.
+    if digits.len() <= 18 {
+        let mut value: i64 = 0;
+        let mut all_digits = true;
+        for &byte in digits {
+            all_digits &= byte.is_ascii_digit();
+            value = value * 10 + i64::from(byte.wrapping_sub(b'0'));
+        }
+        return all_digits.then_some(if negative { -value } else { value });
     }
     let mut value: i64 = 0;
     for &byte in digits {
@@ -118,6 +138,16 @@ mod tests {
         );
         // Sub-second tolerance parts cannot matter to whole-second skews.
         assert!(check_window(999, 1300, Duration::from_millis(300_999)).is_err());
+    }
+
+    #[test]
+    fn date_range_is_what_offset_date_time_holds() {
+        use time::OffsetDateTime;
+        let (min, max) = (*DATE_RANGE.start(), *DATE_RANGE.end());
+        assert!(OffsetDateTime::from_unix_timestamp(min).is_ok());
+        assert!(OffsetDateTime::from_unix_timestamp(max).is_ok());
+        assert!(OffsetDateTime::from_unix_timestamp(min - 1).is_err());
+        assert!(OffsetDateTime::from_unix_timestamp(max + 1).is_err());
     }
 
     #[test]

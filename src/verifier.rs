@@ -3,12 +3,13 @@
 use core::fmt;
 use core::time::Duration;
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use hmac::Mac as _;
 use time::OffsetDateTime;
 
 use crate::error::Error;
-use crate::headers::{HeaderSource, WebhookHeaders};
+use crate::headers::{HeaderSource, WebhookHeaders, signature_values};
 use crate::secret::{HmacSha256, Secret, SecretError};
 use crate::signature::Candidates;
 use crate::timestamp;
@@ -35,8 +36,44 @@ enum KeyKind {
 
 impl Key {
     /// Trusted strictly before `expires_at` (RFC 7519 `exp` semantics).
-    fn in_force(&self, now: OffsetDateTime) -> bool {
-        self.expires_at.is_none_or(|at| now < at)
+    fn in_force(&self, now: Now) -> bool {
+        self.expires_at
+            .is_none_or(|at| now.nanos < at.unix_timestamp_nanos())
+    }
+}
+
+/// The instant a verification is judged at: Unix seconds for the timestamp window, nanoseconds
+/// for key expiry.
+///
+/// [`Verifier::verify`] builds it straight from the system clock, without the calendar
+/// arithmetic of an `OffsetDateTime` that it would only take apart again.
+#[derive(Debug, Clone, Copy)]
+struct Now {
+    secs: i64,
+    nanos: i128,
+}
+
+impl Now {
+    fn at(now: OffsetDateTime) -> Self {
+        Self {
+            secs: now.unix_timestamp(),
+            nanos: now.unix_timestamp_nanos(),
+        }
+    }
+
+    /// The system clock, as `OffsetDateTime::now_utc` reads it.
+    fn system() -> Self {
+        let (sign, since) = match SystemTime::now().duration_since(UNIX_EPOCH) {
+            Ok(after) => (1, after),
+            Err(before) => (-1, before.duration()),
+        };
+        let nanos = sign * i128::try_from(since.as_nanos()).unwrap_or(i128::MAX);
+        // Whole seconds, rounded towards minus infinity like `unix_timestamp`.
+        let secs = nanos.div_euclid(1_000_000_000);
+        Self {
+            secs: i64::try_from(secs).unwrap_or(if sign > 0 { i64::MAX } else { i64::MIN }),
+            nanos,
+        }
     }
 }
 
@@ -45,7 +82,8 @@ struct Prepared<'h> {
     id: &'h str,
     /// The timestamp exactly as received (it is signed as such).
     timestamp: &'h [u8],
-    at: OffsetDateTime,
+    /// The timestamp in Unix seconds, known to be a date `OffsetDateTime` can hold.
+    at: i64,
     signature_header: &'static str,
 }
 
@@ -87,7 +125,8 @@ pub struct Verifier {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Message<'a> {
     id: &'a str,
-    timestamp: OffsetDateTime,
+    /// Unix seconds, within `timestamp::DATE_RANGE` (converted only when asked for).
+    timestamp: i64,
     body: &'a [u8],
 }
 
@@ -99,6 +138,12 @@ impl<'a> Message<'a> {
 
     /// The `webhook-timestamp` of this attempt.
     pub fn timestamp(&self) -> OffsetDateTime {
+        // Verification checked that the value is in range, so the fallback is never taken.
+        OffsetDateTime::from_unix_timestamp(self.timestamp).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    /// The `webhook-timestamp` of this attempt, in Unix seconds as received.
+    pub fn unix_timestamp(&self) -> i64 {
         self.timestamp
     }
 
@@ -122,7 +167,7 @@ impl Verifier {
         headers: &'a H,
         body: &'a [u8],
     ) -> Result<Message<'a>, Error> {
-        self.verify_at(headers, body, OffsetDateTime::now_utc())
+        self.verify_now(headers, body, Now::system())
     }
 
     /// Verifies a delivery as of `now`, without reading the system clock.
@@ -130,11 +175,14 @@ impl Verifier {
     /// In order: the three headers are read (`webhook-*`, or the `svix-*` set when no
     /// `webhook-*` header is present); the timestamp is parsed and checked against the
     /// tolerance; the signature entries are read. Only then is the body hashed, once per key in
-    /// force at `now`, until one entry matches. A missing header, a stale timestamp or a header
-    /// without a well-formed entry is rejected without hashing the body.
+    /// force at `now`, until one entry matches. A missing header, a stale timestamp or a
+    /// signature header without an entry of a usable shape (`v1,` and 44 characters, or `v1a,`
+    /// and the canonical base64 of 64 bytes) is rejected without hashing the body.
     ///
-    /// Each computed tag is compared with every well-formed entry in constant time, so a
-    /// rejection takes the same time whatever the forged entries hold. The search stops at the
+    /// Each computed tag is encoded once, as canonical padded base64, and compared with the
+    /// text of every `v1` entry in constant time: an entry matches exactly when it decodes to
+    /// the tag, and a rejection takes the same time whatever the forged entries hold. The
+    /// search stops at the
     /// first key that matches: that only reveals which key signed a genuine delivery, to
     /// someone who already holds it (the crate's `SECURITY.md` explains this and the limits).
     pub fn verify_at<'a, H: HeaderSource + ?Sized>(
@@ -142,6 +190,16 @@ impl Verifier {
         headers: &'a H,
         body: &'a [u8],
         now: OffsetDateTime,
+    ) -> Result<Message<'a>, Error> {
+        self.verify_now(headers, body, Now::at(now))
+    }
+
+    /// [`verify_at`](Self::verify_at) as of `now`.
+    fn verify_now<'a, H: HeaderSource + ?Sized>(
+        &self,
+        headers: &'a H,
+        body: &'a [u8],
+        now: Now,
     ) -> Result<Message<'a>, Error> {
         let mut candidates = Candidates::new();
         let h = self.prepare(headers, now, &mut candidates)?;
@@ -154,26 +212,19 @@ impl Verifier {
             .and(buf.get(..h.timestamp.len() + 2));
 
         let mut keys = 0;
-        if candidates.len() > 0 {
+        if !candidates.is_empty() {
             for key in self.inner.keys.iter().filter(|k| k.in_force(now)) {
                 keys += 1;
                 let matched = match &key.kind {
                     KeyKind::Hmac(mac) => {
-                        !candidates.v1().is_empty() && {
-                            let mut mac = mac.clone();
-                            mac.update(h.id.as_bytes());
-                            match dotted {
-                                Some(dotted) => mac.update(dotted),
-                                None => {
-                                    mac.update(b".");
-                                    mac.update(h.timestamp);
-                                    mac.update(b".");
-                                }
-                            }
-                            mac.update(body);
-                            let tag: [u8; 32] = mac.finalize().into_bytes().into();
-                            candidates.matches_v1(&tag)
-                        }
+                        candidates.has_v1()
+                            && candidates.matches_v1(&hmac_tag(
+                                mac,
+                                h.id,
+                                dotted,
+                                h.timestamp,
+                                body,
+                            ))
                     }
                     #[cfg(feature = "ed25519")]
                     KeyKind::Ed25519(pk) => {
@@ -193,11 +244,11 @@ impl Verifier {
                 }
             }
         } else {
-            keys = self.keys_in_force(now);
+            keys = self.keys_in_force_now(now);
         }
         Err(Error::NoMatchingSignature {
             header: h.signature_header,
-            entries: candidates.len(),
+            entries: candidates.well_formed(),
             keys,
         })
     }
@@ -229,13 +280,15 @@ impl Verifier {
         headers: &H,
         now: OffsetDateTime,
     ) -> Result<(), Error> {
+        let now = Now::at(now);
         let mut candidates = Candidates::new();
         let h = self.prepare(headers, now, &mut candidates)?;
-        let keys = self.keys_in_force(now);
-        if candidates.len() == 0 || keys == 0 {
+        let keys = self.keys_in_force_now(now);
+        let entries = candidates.well_formed();
+        if entries == 0 || keys == 0 {
             return Err(Error::NoMatchingSignature {
                 header: h.signature_header,
-                entries: candidates.len(),
+                entries,
                 keys,
             });
         }
@@ -247,22 +300,31 @@ impl Verifier {
     fn prepare<'h, H: HeaderSource + ?Sized>(
         &self,
         headers: &'h H,
-        now: OffsetDateTime,
-        candidates: &mut Candidates,
+        now: Now,
+        candidates: &mut Candidates<'h>,
     ) -> Result<Prepared<'h>, Error> {
         let h = WebhookHeaders::read(headers)?;
         let ts = timestamp::parse(h.timestamp).ok_or(Error::InvalidTimestamp {
             header: h.family.timestamp,
         })?;
-        timestamp::check_window(ts, now.unix_timestamp(), self.inner.tolerance)?;
-        let at = OffsetDateTime::from_unix_timestamp(ts).map_err(|_| Error::InvalidTimestamp {
-            header: h.family.timestamp,
-        })?;
-        candidates.read(h.signatures, h.family.signature)?;
+        timestamp::check_window(ts, now.secs, self.inner.tolerance)?;
+        if !timestamp::DATE_RANGE.contains(&ts) {
+            return Err(Error::InvalidTimestamp {
+                header: h.family.timestamp,
+            });
+        }
+        let mut seen = 0;
+        if h.more_signatures {
+            for value in signature_values(headers, h.family.signature) {
+                candidates.read_value(value, &mut seen, h.family.signature)?;
+            }
+        } else {
+            candidates.read_value(h.signature, &mut seen, h.family.signature)?;
+        }
         Ok(Prepared {
             id: h.id,
             timestamp: h.timestamp,
-            at,
+            at: ts,
             signature_header: h.family.signature,
         })
     }
@@ -274,6 +336,10 @@ impl Verifier {
 
     /// How many keys are trusted at `now` (retiring keys past their expiry are not).
     pub fn keys_in_force(&self, now: OffsetDateTime) -> usize {
+        self.keys_in_force_now(Now::at(now))
+    }
+
+    fn keys_in_force_now(&self, now: Now) -> usize {
         self.inner.keys.iter().filter(|k| k.in_force(now)).count()
     }
 
@@ -281,6 +347,34 @@ impl Verifier {
     pub fn tolerance(&self) -> Duration {
         self.inner.tolerance
     }
+}
+
+/// The HMAC of `id.timestamp.body` from a pre-keyed state; `dotted` is `.timestamp.` when it
+/// fitted the caller's buffer.
+///
+/// Kept out of line: inlined into the verifier, whose frame is large, the compiler calls the
+/// finalization out of line instead and moves the whole HMAC state into it; here everything
+/// stays in one small frame, as in a plain HMAC computation.
+#[inline(never)]
+fn hmac_tag(
+    keyed: &HmacSha256,
+    id: &str,
+    dotted: Option<&[u8]>,
+    timestamp: &[u8],
+    body: &[u8],
+) -> [u8; 32] {
+    let mut mac = keyed.clone();
+    mac.update(id.as_bytes());
+    match dotted {
+        Some(dotted) => mac.update(dotted),
+        None => {
+            mac.update(b".");
+            mac.update(timestamp);
+            mac.update(b".");
+        }
+    }
+    mac.update(body);
+    mac.finalize().into_bytes().into()
 }
 
 impl fmt::Debug for Verifier {
@@ -456,5 +550,30 @@ impl VerifierBuilder {
                 tolerance: self.tolerance,
             }),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_now_agrees_with_offset_date_time() {
+        let before = Now::at(OffsetDateTime::now_utc());
+        let now = Now::system();
+        let after = Now::at(OffsetDateTime::now_utc());
+        assert!(before.nanos <= now.nanos && now.nanos <= after.nanos);
+        assert!(before.secs <= now.secs && now.secs <= after.secs);
+        assert_eq!(
+            now.secs,
+            i64::try_from(now.nanos.div_euclid(1_000_000_000)).unwrap()
+        );
+    }
+
+    #[test]
+    fn now_before_the_epoch_rounds_down() {
+        let t = OffsetDateTime::from_unix_timestamp_nanos(-1_500_000_000).unwrap();
+        let now = Now::at(t);
+        assert_eq!((now.secs, now.nanos), (-2, -1_500_000_000));
     }
 }
