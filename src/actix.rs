@@ -113,11 +113,10 @@ use ::actix_web::http::StatusCode;
 use ::actix_web::http::header::HeaderMap;
 use ::actix_web::web::{self, Bytes};
 use ::actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
-use time::OffsetDateTime;
 
 use crate::headers::HeaderSource;
 use crate::rejection::precheck;
-use crate::verifier::Verifier;
+use crate::verifier::{Now, Verifier};
 
 pub use crate::rejection::Rejection;
 
@@ -180,8 +179,7 @@ pub async fn verify_request(
     verifier: &Verifier,
 ) -> Result<VerifiedDelivery<Bytes>, Rejection> {
     // One clock reading for the whole request: a slow upload is judged by its arrival time.
-    let now = OffsetDateTime::now_utc();
-    precheck(verifier, req.headers(), now)?;
+    let pending = precheck(verifier, req.headers(), Now::system())?;
 
     // actix's own `Bytes` extractor applies the app's `PayloadConfig` (limit and content type).
     let bytes = Bytes::from_request(req, payload).await.map_err(|e| {
@@ -192,7 +190,7 @@ pub async fn verify_request(
         }
     })?;
 
-    let message = verifier.verify_at(req.headers(), &bytes, now)?;
+    let message = verifier.finish(&pending, &bytes)?;
     let delivery = VerifiedDelivery::new(&message, ());
     Ok(delivery.with_payload(bytes))
 }
@@ -235,6 +233,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use time::OffsetDateTime;
     use crate::{Secret, Signer};
     use ::actix_web::test::TestRequest;
 

@@ -101,13 +101,14 @@
 // any extractor on it with `E::from_request(delivery.payload, state)`. Failures are
 // `Rejection`s, which already answer with the right status.
 
-use ::axum::body::{Body, Bytes};
+use ::axum::body::Body;
+use ::axum::RequestExt as _;
 use ::axum::extract::{FromRef, FromRequest, Request};
+use http_body_util::BodyExt as _;
 use ::axum::response::{IntoResponse, Response};
-use time::OffsetDateTime;
 
 use crate::rejection::precheck;
-use crate::verifier::Verifier;
+use crate::verifier::{Now, Verifier};
 
 pub use crate::rejection::Rejection;
 
@@ -175,26 +176,44 @@ pub async fn verify_request(
     req: Request,
     verifier: &Verifier,
 ) -> Result<VerifiedDelivery<Request>, Rejection> {
+    let (mut parts, body) = req.into_parts();
     // One clock reading for the whole request: a slow upload is judged by its arrival time.
-    let now = OffsetDateTime::now_utc();
-    precheck(verifier, req.headers(), now)?;
+    let pending = precheck(verifier, &parts.headers, Now::system())?;
 
-    let (parts, body) = req.into_parts();
-    // Buffer with axum's own `Bytes` extractor, which applies the `DefaultBodyLimit` stored in
-    // the extensions. It only needs the body and the extensions; the original parts stay whole.
+    // Buffer under the `DefaultBodyLimit` stored in the extensions, as axum's own `Bytes`
+    // extractor does; the extensions are lent to a probe request for that, not cloned.
     let mut probe = Request::new(body);
-    *probe.extensions_mut() = parts.extensions.clone();
-    let bytes = Bytes::from_request(probe, &()).await.map_err(|e| {
-        if e.status() == http::StatusCode::PAYLOAD_TOO_LARGE {
-            Rejection::PayloadTooLarge
-        } else {
-            Rejection::BodyUnreadable(e.body_text())
-        }
-    })?;
+    *probe.extensions_mut() = core::mem::take(&mut parts.extensions);
+    let (probe, body) = probe.with_limited_body().into_parts();
+    parts.extensions = probe.extensions;
+    let bytes = body
+        .collect()
+        .await
+        .map_err(|e| {
+            if is_length_limit(e.into_inner().as_ref()) {
+                Rejection::PayloadTooLarge
+            } else {
+                Rejection::BodyUnreadable("failed to buffer the request body".to_owned())
+            }
+        })?
+        .to_bytes();
 
-    let message = verifier.verify_at(&parts.headers, &bytes, now)?;
+    let message = verifier.finish(&pending, &bytes)?;
     let delivery = VerifiedDelivery::new(&message, ());
     Ok(delivery.with_payload(Request::from_parts(parts, Body::from(bytes))))
+}
+
+/// Whether a body error is (or wraps) the length limit of `DefaultBodyLimit`: axum wraps the
+/// limited body's error in its own error type, once or twice.
+fn is_length_limit(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut e = Some(e);
+    while let Some(err) = e {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        e = err.source();
+    }
+    false
 }
 
 impl<S, E> FromRequest<S> for VerifiedDelivery<E>
@@ -235,6 +254,8 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ::axum::body::Bytes;
+    use time::OffsetDateTime;
     use crate::{Secret, Signer};
 
     fn secret() -> Secret {

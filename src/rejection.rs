@@ -24,15 +24,14 @@
 //! ```
 
 // Hooking in: the extractors call `precheck` on the headers before reading the body, then
-// `Rejection::from(core error)` after verifying the buffered body. Other middleware (e.g. an
+// `Verifier::finish` and `Rejection::from(core error)` once the body is buffered. Other middleware (e.g. an
 // idempotency layer) maps its own failures with the same type so every answer stays consistent.
 
 use http::StatusCode;
-use time::OffsetDateTime;
 
 use crate::error::Error;
 use crate::headers::HeaderSource;
-use crate::verifier::Verifier;
+use crate::verifier::{Now, Pending, Verifier};
 
 /// Why an extractor refused a delivery. The handler is never called when one is returned.
 ///
@@ -119,23 +118,21 @@ impl From<Error> for Rejection {
 
 /// Checks everything that does not need the body: the headers are present and well formed, the
 /// timestamp is within the tolerance at `now`, a key is in force, and the signature header holds
-/// at least one well-formed entry. Extractors call it before reading the body, so a request
-/// without valid headers costs no body buffering.
-///
-/// It is [`Verifier::check_headers_at`]: nothing is hashed.
-pub(crate) fn precheck<H: HeaderSource + ?Sized>(
+/// an entry that can match. Extractors call it before reading the body, so a request without
+/// valid headers costs no body buffering; the checked headers are then handed to
+/// [`Verifier::finish`] with the body, so nothing is read twice. Nothing is hashed here.
+pub(crate) fn precheck<'h, H: HeaderSource + ?Sized>(
     verifier: &Verifier,
-    headers: &H,
-    now: OffsetDateTime,
-) -> Result<(), Rejection> {
-    verifier
-        .check_headers_at(headers, now)
-        .map_err(Rejection::from)
+    headers: &'h H,
+    now: Now,
+) -> Result<Pending<'h>, Rejection> {
+    verifier.begin(headers, now).map_err(Rejection::from)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use time::OffsetDateTime;
     use crate::{Secret, Signer};
 
     fn verifier(secret: &Secret) -> Verifier {
@@ -169,7 +166,7 @@ mod tests {
     fn precheck_passes_valid_headers_without_the_body() {
         let now = OffsetDateTime::now_utc();
         let h = Signer::new(secret()).headers("msg_1", now.unix_timestamp(), b"the body");
-        assert_eq!(precheck(&verifier(&secret()), &h, now), Ok(()));
+        assert!(precheck(&verifier(&secret()), &h, Now::at(now)).is_ok());
     }
 
     #[test]
@@ -177,10 +174,10 @@ mod tests {
         let now = OffsetDateTime::now_utc();
         let v = verifier(&secret());
         let missing = [("webhook-id", "a"), ("webhook-timestamp", "1")];
-        assert_eq!(precheck(&v, &missing, now).unwrap_err().status(), 400);
+        assert_eq!(precheck(&v, &missing, Now::at(now)).err().unwrap().status(), 400);
 
         let stale = Signer::new(secret()).headers("m", now.unix_timestamp() - 301, b"b");
-        assert_eq!(precheck(&v, &stale, now).unwrap_err().status(), 401);
+        assert_eq!(precheck(&v, &stale, Now::at(now)).err().unwrap().status(), 401);
 
         let ts = now.unix_timestamp().to_string();
         let no_entry = [
@@ -188,7 +185,7 @@ mod tests {
             ("webhook-timestamp", ts.as_str()),
             ("webhook-signature", "v9,abc"),
         ];
-        assert_eq!(precheck(&v, &no_entry, now).unwrap_err().status(), 401);
+        assert_eq!(precheck(&v, &no_entry, Now::at(now)).err().unwrap().status(), 401);
     }
 
     #[test]
@@ -199,7 +196,10 @@ mod tests {
             .build()
             .unwrap();
         let h = Signer::new(secret()).headers("m", now.unix_timestamp(), b"b");
-        assert_eq!(precheck(&v, &h, now), Err(Rejection::NoKeyInForce));
+        assert_eq!(
+            precheck(&v, &h, Now::at(now)).err(),
+            Some(Rejection::NoKeyInForce)
+        );
     }
 
     #[test]

@@ -48,13 +48,13 @@ impl Key {
 /// [`Verifier::verify`] builds it straight from the system clock, without the calendar
 /// arithmetic of an `OffsetDateTime` that it would only take apart again.
 #[derive(Debug, Clone, Copy)]
-struct Now {
+pub(crate) struct Now {
     secs: i64,
     nanos: i128,
 }
 
 impl Now {
-    fn at(now: OffsetDateTime) -> Self {
+    pub(crate) fn at(now: OffsetDateTime) -> Self {
         Self {
             secs: now.unix_timestamp(),
             nanos: now.unix_timestamp_nanos(),
@@ -62,7 +62,7 @@ impl Now {
     }
 
     /// The system clock, as `OffsetDateTime::now_utc` reads it.
-    fn system() -> Self {
+    pub(crate) fn system() -> Self {
         let (sign, since) = match SystemTime::now().duration_since(UNIX_EPOCH) {
             Ok(after) => (1, after),
             Err(before) => (-1, before.duration()),
@@ -75,6 +75,13 @@ impl Now {
             nanos,
         }
     }
+}
+
+/// A delivery whose headers passed [`Verifier::begin`]: what [`Verifier::finish`] needs.
+pub(crate) struct Pending<'h> {
+    h: Prepared<'h>,
+    candidates: Candidates<'h>,
+    now: Now,
 }
 
 /// The headers of a delivery that passed the checks needing no body.
@@ -203,7 +210,48 @@ impl Verifier {
     ) -> Result<Message<'a>, Error> {
         let mut candidates = Candidates::new();
         let h = self.prepare(headers, now, &mut candidates)?;
+        self.decide(&h, &candidates, now, body)
+    }
 
+    /// The checks of a verification that need no body, for a framework integration that
+    /// still has to buffer it: [`Error::NoMatchingSignature`] also when no entry can match or
+    /// no key is in force, since the body would be wasted. [`finish`](Self::finish) then
+    /// decides, with no header read twice.
+    pub(crate) fn begin<'h, H: HeaderSource + ?Sized>(
+        &self,
+        headers: &'h H,
+        now: Now,
+    ) -> Result<Pending<'h>, Error> {
+        let mut candidates = Candidates::new();
+        let h = self.prepare(headers, now, &mut candidates)?;
+        let keys = self.keys_in_force_now(now);
+        if candidates.is_empty() || keys == 0 {
+            return Err(Error::NoMatchingSignature {
+                header: h.signature_header,
+                entries: candidates.well_formed(),
+                keys,
+            });
+        }
+        Ok(Pending { h, candidates, now })
+    }
+
+    /// Verifies the body of a delivery whose headers passed [`begin`](Self::begin).
+    pub(crate) fn finish<'a>(
+        &self,
+        pending: &Pending<'a>,
+        body: &'a [u8],
+    ) -> Result<Message<'a>, Error> {
+        self.decide(&pending.h, &pending.candidates, pending.now, body)
+    }
+
+    /// Step 4: hashes the body once per key in force until one matches an entry.
+    fn decide<'a>(
+        &self,
+        h: &Prepared<'a>,
+        candidates: &Candidates<'a>,
+        now: Now,
+        body: &'a [u8],
+    ) -> Result<Message<'a>, Error> {
         // `.timestamp.` in one piece on the stack: one `update` instead of three.
         let mut buf = [b'.'; 24];
         let dotted = buf
