@@ -110,7 +110,7 @@ use core::pin::Pin;
 
 use ::actix_web::dev::Payload;
 use ::actix_web::http::StatusCode;
-use ::actix_web::http::header::HeaderMap;
+use ::actix_web::http::header::{HeaderMap, HeaderName};
 use ::actix_web::web::{self, Bytes};
 use ::actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
 
@@ -123,13 +123,43 @@ pub use crate::rejection::Rejection;
 pub use crate::extract::{Verified, VerifiedDelivery};
 
 /// actix-web's own header map (on `http` 0.2), so the core verifier reads it directly.
+///
+/// A hashed lookup by a prepared name costs less here than a pass over the whole map, so
+/// it keeps the default `all_headers` (`None`).
 impl HeaderSource for HeaderMap {
     fn header_values(&self, name: &'static str) -> impl Iterator<Item = &[u8]> {
-        self.get_all(name).map(|v| v.as_bytes())
+        // Looking up by `&str` parses the name into a new `HeaderName` on every call; the
+        // six names the verifier asks for are prepared once instead.
+        match known_name(name) {
+            Some(known) => self.get_all(known),
+            None => self.get_all(name),
+        }
+        .map(|v| v.as_bytes())
     }
+}
 
-    fn all_headers(&self) -> Option<impl Iterator<Item = (&str, &[u8])>> {
-        Some(self.iter().map(|(n, v)| (n.as_str(), v.as_bytes())))
+/// The prepared actix `HeaderName` of one of the six webhook header names.
+fn known_name(name: &str) -> Option<&'static HeaderName> {
+    use crate::headers::{
+        SVIX_ID, SVIX_SIGNATURE, SVIX_TIMESTAMP, WEBHOOK_ID, WEBHOOK_SIGNATURE, WEBHOOK_TIMESTAMP,
+    };
+    static NAMES: [HeaderName; 6] = [
+        HeaderName::from_static(WEBHOOK_ID),
+        HeaderName::from_static(WEBHOOK_TIMESTAMP),
+        HeaderName::from_static(WEBHOOK_SIGNATURE),
+        HeaderName::from_static(SVIX_ID),
+        HeaderName::from_static(SVIX_TIMESTAMP),
+        HeaderName::from_static(SVIX_SIGNATURE),
+    ];
+    let [wid, wts, wsig, sid, sts, ssig] = &NAMES;
+    match name {
+        WEBHOOK_ID => Some(wid),
+        WEBHOOK_TIMESTAMP => Some(wts),
+        WEBHOOK_SIGNATURE => Some(wsig),
+        SVIX_ID => Some(sid),
+        SVIX_TIMESTAMP => Some(sts),
+        SVIX_SIGNATURE => Some(ssig),
+        _ => None,
     }
 }
 
@@ -233,9 +263,9 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::OffsetDateTime;
     use crate::{Secret, Signer};
     use ::actix_web::test::TestRequest;
+    use time::OffsetDateTime;
 
     fn secret() -> Secret {
         "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".parse().unwrap()

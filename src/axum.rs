@@ -101,11 +101,11 @@
 // any extractor on it with `E::from_request(delivery.payload, state)`. Failures are
 // `Rejection`s, which already answer with the right status.
 
-use ::axum::body::Body;
 use ::axum::RequestExt as _;
+use ::axum::body::Body;
 use ::axum::extract::{FromRef, FromRequest, Request};
-use http_body_util::BodyExt as _;
 use ::axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt as _;
 
 use crate::rejection::precheck;
 use crate::verifier::{Now, Verifier};
@@ -254,9 +254,9 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Secret, Signer};
     use ::axum::body::Bytes;
     use time::OffsetDateTime;
-    use crate::{Secret, Signer};
 
     fn secret() -> Secret {
         "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".parse().unwrap()

@@ -132,8 +132,8 @@ pub(crate) fn precheck<'h, H: HeaderSource + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::OffsetDateTime;
     use crate::{Secret, Signer};
+    use time::OffsetDateTime;
 
     fn verifier(secret: &Secret) -> Verifier {
         Verifier::builder().secret(secret.clone()).build().unwrap()
@@ -174,10 +174,16 @@ mod tests {
         let now = OffsetDateTime::now_utc();
         let v = verifier(&secret());
         let missing = [("webhook-id", "a"), ("webhook-timestamp", "1")];
-        assert_eq!(precheck(&v, &missing, Now::at(now)).err().unwrap().status(), 400);
+        assert_eq!(
+            precheck(&v, &missing, Now::at(now)).err().unwrap().status(),
+            400
+        );
 
         let stale = Signer::new(secret()).headers("m", now.unix_timestamp() - 301, b"b");
-        assert_eq!(precheck(&v, &stale, Now::at(now)).err().unwrap().status(), 401);
+        assert_eq!(
+            precheck(&v, &stale, Now::at(now)).err().unwrap().status(),
+            401
+        );
 
         let ts = now.unix_timestamp().to_string();
         let no_entry = [
@@ -185,7 +191,13 @@ mod tests {
             ("webhook-timestamp", ts.as_str()),
             ("webhook-signature", "v9,abc"),
         ];
-        assert_eq!(precheck(&v, &no_entry, Now::at(now)).err().unwrap().status(), 401);
+        assert_eq!(
+            precheck(&v, &no_entry, Now::at(now))
+                .err()
+                .unwrap()
+                .status(),
+            401
+        );
     }
 
     #[test]
