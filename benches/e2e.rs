@@ -153,23 +153,24 @@ async fn load(conns: &mut Vec<TcpStream>, req: &Arc<[u8]>, count: usize) -> (f64
     (rate, cpu)
 }
 
-/// Runs the rounds against one server and prints its two lines of the table: the verified
-/// route, and the floor route (the plain handler plus one HMAC pass, the least any verifier
-/// adds).
+/// Runs the rounds against one server and prints its lines of the table, each route compared
+/// with `/plain`: `/verified`; `/floor`, the plain handler plus one HMAC pass (the least any
+/// verifier adds); `/twice`, no verification but the body buffered first and then handed to
+/// `Json<_>` (what an extractor wrapping any inner extractor must do).
 fn measure(framework: &str, addr: SocketAddr) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let body = body();
-    let routes =
-        ["/plain", "/verified", "/floor"].map(|path| Arc::from(request(addr, path, &body)));
+    let routes = ["/plain", "/verified", "/floor", "/twice"]
+        .map(|path| Arc::from(request(addr, path, &body)));
     // Per route: req/s and server CPU per request, one entry per round.
-    let mut rate: [Vec<f64>; 3] = Default::default();
-    let mut cpu: [Vec<f64>; 3] = Default::default();
+    let mut rate: [Vec<f64>; 4] = Default::default();
+    let mut cpu: [Vec<f64>; 4] = Default::default();
     // Per compared route (verified, floor): ratio to plain, wall-clock and CPU, per round.
-    let mut ratio: [Vec<f64>; 2] = Default::default();
-    let mut cpu_ratio: [Vec<f64>; 2] = Default::default();
+    let mut ratio: [Vec<f64>; 3] = Default::default();
+    let mut cpu_ratio: [Vec<f64>; 3] = Default::default();
     rt.block_on(async {
         let mut conns = connect(addr).await;
         for req in &routes {
@@ -185,7 +186,7 @@ fn measure(framework: &str, addr: SocketAddr) {
                 }
                 round.push((r, c));
             }
-            for k in 0..2 {
+            for k in 0..3 {
                 let ((rp, cp), (rx, cx)) = (round[0], round[k + 1]);
                 ratio[k].push(rx / rp);
                 if let (Some(cp), Some(cx)) = (cp, cx) {
@@ -205,6 +206,7 @@ fn measure(framework: &str, addr: SocketAddr) {
     for (k, name) in [
         (0, "`Verified<Json<_>>`"),
         (1, "floor: `Bytes` + one HMAC + JSON"),
+        (2, "re-wrap: `Bytes`, then `Json<_>` on the buffered body"),
     ] {
         println!(
             "| {framework} | {name} | {} | {} | {} | {} | {} | {} |",
@@ -261,6 +263,21 @@ mod axum_server {
         }
     }
 
+    /// `plain` with the body buffered first and handed to `Json` afterwards, as `Verified`
+    /// does for any inner extractor, but nothing verified.
+    async fn twice(req: axum::extract::Request) -> StatusCode {
+        use axum::extract::FromRequest;
+        let (parts, body) = req.into_parts();
+        let Ok(bytes) = axum::body::to_bytes(body, 2 << 20).await else {
+            return StatusCode::BAD_REQUEST;
+        };
+        let req = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
+        match Json::<Event>::from_request(req, &()).await {
+            Ok(Json(_event)) => StatusCode::NO_CONTENT,
+            Err(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+
     /// Starts the server on its own thread (a one-worker runtime); returns its address.
     pub fn start() -> SocketAddr {
         let (tx, rx) = std::sync::mpsc::channel();
@@ -275,6 +292,7 @@ mod axum_server {
                     .route("/plain", post(plain))
                     .route("/verified", post(verified))
                     .route("/floor", post(floor))
+                    .route("/twice", post(twice))
                     .with_state(verifier());
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 tx.send(listener.local_addr().unwrap()).unwrap();
@@ -307,6 +325,20 @@ mod actix_server {
         }
     }
 
+    /// `plain` with the body buffered first and handed to `web::Json` afterwards, as `Verified`
+    /// does for any inner extractor, but nothing verified.
+    async fn twice(req: actix_web::HttpRequest, payload: web::Payload) -> HttpResponse {
+        use actix_web::FromRequest;
+        use actix_web::dev::Payload;
+        let Ok(bytes) = web::Bytes::from_request(&req, &mut payload.into_inner()).await else {
+            return HttpResponse::BadRequest().finish();
+        };
+        match web::Json::<Event>::from_request(&req, &mut Payload::from(bytes)).await {
+            Ok(_event) => HttpResponse::NoContent().finish(),
+            Err(_) => HttpResponse::BadRequest().finish(),
+        }
+    }
+
     /// Starts the server on its own thread (one worker); returns its address.
     pub fn start() -> SocketAddr {
         let (tx, rx) = std::sync::mpsc::channel();
@@ -319,6 +351,7 @@ mod actix_server {
                         .route("/plain", web::post().to(plain))
                         .route("/verified", web::post().to(verified))
                         .route("/floor", web::post().to(floor))
+                        .route("/twice", web::post().to(twice))
                 })
                 .workers(1)
                 .bind(("127.0.0.1", 0))

@@ -102,7 +102,7 @@
 // `Rejection`s, which already answer with the right status.
 
 use ::axum::RequestExt as _;
-use ::axum::body::Body;
+use ::axum::body::{Body, Bytes};
 use ::axum::extract::{FromRef, FromRequest, Request};
 use ::axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt as _;
@@ -186,21 +186,41 @@ pub async fn verify_request(
     *probe.extensions_mut() = core::mem::take(&mut parts.extensions);
     let (probe, body) = probe.with_limited_body().into_parts();
     parts.extensions = probe.extensions;
-    let bytes = body
-        .collect()
-        .await
-        .map_err(|e| {
+    let bytes = buffer(body).await?;
+
+    let message = verifier.finish(&pending, &bytes)?;
+    let delivery = VerifiedDelivery::new(&message, ());
+    Ok(delivery.with_payload(Request::from_parts(parts, Body::from(bytes))))
+}
+
+/// The whole body. A body that arrives in one piece (the usual webhook) is kept as it is,
+/// without a copy; several pieces are joined.
+async fn buffer(mut body: Body) -> Result<Bytes, Rejection> {
+    let mut first: Option<Bytes> = None;
+    let mut joined = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
             if is_length_limit(e.into_inner().as_ref()) {
                 Rejection::PayloadTooLarge
             } else {
                 Rejection::BodyUnreadable("failed to buffer the request body".to_owned())
             }
-        })?
-        .to_bytes();
-
-    let message = verifier.finish(&pending, &bytes)?;
-    let delivery = VerifiedDelivery::new(&message, ());
-    Ok(delivery.with_payload(Request::from_parts(parts, Body::from(bytes))))
+        })?;
+        // Trailers carry nothing that is signed.
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        match first.take() {
+            None if joined.is_empty() => first = Some(data),
+            earlier => {
+                if let Some(earlier) = earlier {
+                    joined.extend_from_slice(&earlier);
+                }
+                joined.extend_from_slice(&data);
+            }
+        }
+    }
+    Ok(first.unwrap_or_else(|| Bytes::from(joined)))
 }
 
 /// Whether a body error is (or wraps) the length limit of `DefaultBodyLimit`: axum wraps the
@@ -255,7 +275,6 @@ where
 mod tests {
     use super::*;
     use crate::{Secret, Signer};
-    use ::axum::body::Bytes;
     use time::OffsetDateTime;
 
     fn secret() -> Secret {
