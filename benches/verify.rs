@@ -21,6 +21,7 @@
 //!   signature (every key in force is tried).
 //! - `reject_<len>`: a missing header and a stale timestamp. Their cost must not grow with the
 //!   body: they are rejected before any hashing.
+//! - `clock`: `SystemTime::now()` alone, the one thing `verify` does beyond `verify_at`.
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -280,6 +281,14 @@ fn rejects() -> Vec<Case> {
     cases
 }
 
+/// Reading the system clock alone, as `verify` does once per call (the rest of `verify` is
+/// `verify_at`): the difference between the two columns.
+fn clock() -> Vec<Case> {
+    vec![case("clock", "system_time_now", || {
+        black_box(SystemTime::now()) > SystemTime::UNIX_EPOCH
+    })]
+}
+
 /// Runs every case under criterion, group by group.
 fn run_criterion(c: &mut Criterion, cases: &[Case]) {
     let mut i = 0;
@@ -451,6 +460,12 @@ fn print_tables(cases: &[Case], dir: &Path, since: SystemTime) {
         ],
         &SIZES[..3],
     );
+    if let Some(t) = median(dir, "clock", "system_time_now", since) {
+        println!(
+            "\nreading the system clock (`SystemTime::now`, once per `verify`): {}",
+            fmt_ns(t)
+        );
+    }
     table(
         "rejected before hashing (the cost must be flat across body sizes)",
         "reject",
@@ -468,7 +483,10 @@ fn main() {
         .sample_size(40)
         .output_directory(&dir)
         .configure_from_args();
-    let cases: Vec<Case> = [sizes(), keys(), rejects()].into_iter().flatten().collect();
+    let cases: Vec<Case> = [sizes(), keys(), rejects(), clock()]
+        .into_iter()
+        .flatten()
+        .collect();
     run_criterion(&mut c, &cases);
     c.final_summary();
     print_tables(&cases, &dir, since);

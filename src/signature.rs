@@ -97,7 +97,15 @@ impl<'h> Candidates<'h> {
         {
             return self.push_entry(b64, true, seen, name);
         }
-        for entry in value.split(|&b| b == b' ').filter(|e| !e.is_empty()) {
+        // A value without a space is one entry: `contains` scans a word at a time, where
+        // `split` goes byte by byte (which matters for a hostile header of many KiB).
+        let (single, several) = if value.contains(&b' ') {
+            (None, Some(value.split(|&b| b == b' ')))
+        } else {
+            (Some(value), None)
+        };
+        let entries = single.into_iter().chain(several.into_iter().flatten());
+        for entry in entries.filter(|e| !e.is_empty()) {
             match entry.strip_prefix(b"v1,") {
                 Some(b64) => self.push_entry(b64, true, seen, name)?,
                 None => self.push_entry(entry, false, seen, name)?,

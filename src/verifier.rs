@@ -78,6 +78,7 @@ impl Now {
 }
 
 /// A delivery whose headers passed [`Verifier::begin`]: what [`Verifier::finish`] needs.
+#[cfg(any(feature = "axum", feature = "actix-web"))]
 pub(crate) struct Pending<'h> {
     h: Prepared<'h>,
     candidates: Candidates<'h>,
@@ -217,6 +218,7 @@ impl Verifier {
     /// still has to buffer it: [`Error::NoMatchingSignature`] also when no entry can match or
     /// no key is in force, since the body would be wasted. [`finish`](Self::finish) then
     /// decides, with no header read twice.
+    #[cfg(any(feature = "axum", feature = "actix-web"))]
     pub(crate) fn begin<'h, H: HeaderSource + ?Sized>(
         &self,
         headers: &'h H,
@@ -236,6 +238,7 @@ impl Verifier {
     }
 
     /// Verifies the body of a delivery whose headers passed [`begin`](Self::begin).
+    #[cfg(any(feature = "axum", feature = "actix-web"))]
     pub(crate) fn finish<'a>(
         &self,
         pending: &Pending<'a>,
@@ -306,9 +309,10 @@ impl Verifier {
     /// well-formed entry, and a key is in force (otherwise [`Error::NoMatchingSignature`] with
     /// `entries` or `keys` at 0). Nothing is hashed.
     ///
-    /// Web-framework integrations call it before reading a request body, so that a request
+    /// A web-framework integration calls it before reading a request body, so that a request
     /// without valid headers costs no buffering; [`verify_at`](Self::verify_at) still makes
-    /// the full decision once the body is there.
+    /// the full decision once the body is there. (This crate's own extractors keep the
+    /// checked headers for that decision instead of reading them twice.)
     ///
     /// ```
     /// use standard_webhooks::{Error, Secret, Signer, Verifier};
