@@ -200,10 +200,11 @@ async fn buffer(mut body: Body) -> Result<Bytes, Rejection> {
     let mut joined = Vec::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| {
-            if is_length_limit(e.into_inner().as_ref()) {
+            let e = e.into_inner();
+            if is_length_limit(e.as_ref()) {
                 Rejection::PayloadTooLarge
             } else {
-                Rejection::BodyUnreadable("failed to buffer the request body".to_owned())
+                Rejection::BodyUnreadable(format!("failed to buffer the request body: {e}"))
             }
         })?;
         // Trailers carry nothing that is signed.

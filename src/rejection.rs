@@ -24,8 +24,9 @@
 //! ```
 
 // Hooking in: the extractors call `precheck` on the headers before reading the body, then
-// `Verifier::finish` and `Rejection::from(core error)` once the body is buffered. Other middleware (e.g. an
-// idempotency layer) maps its own failures with the same type so every answer stays consistent.
+// `Verifier::finish` and `Rejection::from(core error)` once the body is buffered. Other
+// middleware (e.g. an idempotency layer) maps its own failures with the same type so every
+// answer stays consistent.
 
 use http::StatusCode;
 

@@ -51,7 +51,7 @@ pub(crate) struct Candidates<'h> {
 }
 
 impl<'h> Candidates<'h> {
-    /// No entries yet. Build it where it is used and fill it with [`read`](Self::read): the
+    /// No entries yet. Build it where it is used and fill it with [`read_value`](Self::read_value): the
     /// struct is a few hundred bytes, and moving it around costs more than filling it.
     pub(crate) fn new() -> Self {
         Self {

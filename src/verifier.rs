@@ -190,9 +190,9 @@ impl Verifier {
     /// Each computed tag is encoded once, as canonical padded base64, and compared with the
     /// text of every `v1` entry in constant time: an entry matches exactly when it decodes to
     /// the tag, and a rejection takes the same time whatever the forged entries hold. The
-    /// search stops at the
-    /// first key that matches: that only reveals which key signed a genuine delivery, to
-    /// someone who already holds it (the crate's `SECURITY.md` explains this and the limits).
+    /// search stops at the first key that matches: that only reveals which key signed a
+    /// genuine delivery, to someone who already holds it (the crate's `SECURITY.md` explains
+    /// this and the limits).
     pub fn verify_at<'a, H: HeaderSource + ?Sized>(
         &self,
         headers: &'a H,
