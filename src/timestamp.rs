@@ -36,7 +36,11 @@ pub(crate) fn parse(raw: &[u8]) -> Option<i64> {
         let mut all_digits = true;
         for &byte in digits {
             all_digits &= byte.is_ascii_digit();
-            value = value * 10 + i64::from(byte.wrapping_sub(b'0'));
+            // Wrapping: a non-digit byte adds up to 255 and may overflow; the value is then
+            // discarded. With digits only, 18 of them cannot overflow.
+            value = value
+                .wrapping_mul(10)
+                .wrapping_add(i64::from(byte.wrapping_sub(b'0')));
         }
         return all_digits.then_some(if negative { -value } else { value });
     }
@@ -112,6 +116,11 @@ mod tests {
             b"--1",
             b"1-",
             b"\x001",
+            // Non-digits that would overflow a plain multiply-add of 18 places (found by the
+            // `verify_at` fuzz target).
+            &[0xff; 18],
+            b"1zzzzzzzzzzzzzzzzz",
+            b"-\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff",
         ] {
             assert_eq!(parse(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
