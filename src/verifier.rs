@@ -63,16 +63,26 @@ impl Now {
 
     /// The system clock, as `OffsetDateTime::now_utc` reads it.
     pub(crate) fn system() -> Self {
-        let (sign, since) = match SystemTime::now().duration_since(UNIX_EPOCH) {
-            Ok(after) => (1, after),
-            Err(before) => (-1, before.duration()),
-        };
-        let nanos = sign * i128::try_from(since.as_nanos()).unwrap_or(i128::MAX);
-        // Whole seconds, rounded towards minus infinity like `unix_timestamp`.
-        let secs = nanos.div_euclid(1_000_000_000);
-        Self {
-            secs: i64::try_from(secs).unwrap_or(if sign > 0 { i64::MAX } else { i64::MIN }),
-            nanos,
+        match SystemTime::now().duration_since(UNIX_EPOCH) {
+            Ok(after) => Self::from_epoch(after, false),
+            Err(before) => Self::from_epoch(before.duration(), true),
+        }
+    }
+
+    /// The instant `since` after (or, if `before`, before) the Unix epoch.
+    fn from_epoch(since: Duration, before: bool) -> Self {
+        const NANOS_PER_SEC: i128 = 1_000_000_000;
+        let whole = i64::try_from(since.as_secs()).unwrap_or(i64::MAX);
+        let part = since.subsec_nanos();
+        let nanos = i128::from(whole) * NANOS_PER_SEC + i128::from(part);
+        if before {
+            // Whole seconds rounded towards minus infinity, like `unix_timestamp`.
+            Self {
+                secs: whole.saturating_neg().saturating_sub(i64::from(part > 0)),
+                nanos: -nanos,
+            }
+        } else {
+            Self { secs: whole, nanos }
         }
     }
 }
@@ -620,6 +630,32 @@ mod tests {
             now.secs,
             i64::try_from(now.nanos.div_euclid(1_000_000_000)).unwrap()
         );
+    }
+
+    #[test]
+    fn from_epoch_agrees_with_offset_date_time() {
+        for nanos in [
+            0i128,
+            1,
+            999_999_999,
+            1_000_000_000,
+            1_764_244_800_123_456_789,
+            -1,
+            -999_999_999,
+            -1_000_000_000,
+            -1_000_000_001,
+            -1_500_000_000,
+            -62_135_596_800_000_000_000,
+        ] {
+            let abs = nanos.unsigned_abs();
+            let since = Duration::new(
+                u64::try_from(abs / 1_000_000_000).unwrap(),
+                u32::try_from(abs % 1_000_000_000).unwrap(),
+            );
+            let got = Now::from_epoch(since, nanos < 0);
+            let want = Now::at(OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap());
+            assert_eq!((got.secs, got.nanos), (want.secs, want.nanos), "{nanos}");
+        }
     }
 
     #[test]
