@@ -30,37 +30,20 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
-use standard_webhooks::{Secret, Signer, Verifier};
+use standard_webhooks::Signer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+#[path = "support/delivery.rs"]
+mod delivery;
+use delivery::{Event, SECRET, body, verifier};
+
 /// Concurrent keep-alive connections.
 const CONNECTIONS: usize = 8;
 /// Requests per route per round, and rounds.
 const REQUESTS: usize = 4_000;
 const ROUNDS: usize = 40;
 const WARM_UP: usize = 2_000;
-
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct Event {
-    r#type: String,
-    timestamp: String,
-    data: serde_json::Value,
-}
-
-/// A Dinie-style delivery of exactly 1 KiB.
-fn body() -> Vec<u8> {
-    let head = r#"{"type":"loan.active","timestamp":"2026-11-26T12:00:00Z","data":{"loan_id":"ln_2Kq8Wz","pad":""#;
-    let tail = r#""}}"#;
-    let pad = 1024 - head.len() - tail.len();
-    let body = format!("{head}{}{tail}", "x".repeat(pad));
-    assert_eq!(body.len(), 1024);
-    serde_json::from_str::<Event>(&body).unwrap();
-    body.into_bytes()
-}
 
 /// The raw bytes of one request to `path`, signed now.
 fn request(addr: SocketAddr, path: &str, body: &[u8]) -> Vec<u8> {
@@ -232,11 +215,6 @@ fn hmac_floor(body: &[u8]) {
     mac.update(b"msg_2Kq8Wz.1764244800.");
     mac.update(body);
     std::hint::black_box(mac.finalize().into_bytes());
-}
-
-fn verifier() -> Verifier {
-    let secret: Secret = SECRET.parse().unwrap();
-    Verifier::builder().secret(secret).build().unwrap()
 }
 
 mod axum_server {

@@ -23,38 +23,22 @@
 use std::future::Future;
 use std::time::Instant;
 
-use serde::Deserialize;
-use standard_webhooks::{Secret, SignedHeaders, Signer, Verifier};
+use standard_webhooks::{Secret, SignedHeaders, Signer};
 
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+#[path = "support/delivery.rs"]
+mod support;
+use support::{Event, SECRET, body, verifier};
+
 const BATCH: usize = 2_000;
 const ROUNDS: usize = 100;
 
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct Event {
-    r#type: String,
-    timestamp: String,
-    data: serde_json::Value,
-}
-
-/// A Dinie-style delivery of exactly 1 KiB, signed now.
+/// The 1 KiB delivery, signed now.
 fn delivery() -> (Vec<u8>, SignedHeaders) {
-    let head = r#"{"type":"loan.active","timestamp":"2026-11-26T12:00:00Z","data":{"loan_id":"ln_2Kq8Wz","pad":""#;
-    let tail = r#""}}"#;
-    let body = format!("{head}{}{tail}", "x".repeat(1024 - head.len() - tail.len()));
-    assert_eq!(body.len(), 1024);
+    let body = body();
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let secret: Secret = SECRET.parse().unwrap();
-    let signed = Signer::new(secret).headers("msg_2Kq8Wz", now, body.as_bytes());
-    (body.into_bytes(), signed)
-}
-
-fn verifier() -> Verifier {
-    Verifier::builder()
-        .secret(SECRET.parse().unwrap())
-        .build()
-        .unwrap()
+    let signed = Signer::new(secret).headers("msg_2Kq8Wz", now, &body);
+    (body, signed)
 }
 
 /// Runs `one(path)` in batches, the two routes in turn; prints the line of the table.
