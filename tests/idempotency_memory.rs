@@ -78,25 +78,7 @@ async fn a_claim_left_by_a_dead_instance_expires_after_the_lease() {
     let claim = store.claim("msg_orphan", lease).await.unwrap();
     assert!(matches!(claim, Claim::Claimed(_)));
 
-    let handler = Handler::default();
-    let once = Idempotency::new(store).lease(lease);
-    let server = Instance::start(once, handler.clone()).await;
-    let client = client();
-    let answer = deliver(&client, &server.url, "msg_orphan").await;
-    assert_eq!(answer.status, Some(409));
-    assert_eq!(
-        answer.retry_after,
-        Some(1),
-        "capped by the lease left, rounded up"
-    );
-    assert_eq!(handler.runs("msg_orphan"), 0);
-
-    tokio::time::sleep(lease).await;
-    assert_eq!(
-        deliver(&client, &server.url, "msg_orphan").await.status,
-        Some(204)
-    );
-    assert_eq!(handler.runs("msg_orphan"), 1);
+    orphaned_claim_is_taken_over(Idempotency::new(store), lease).await;
 }
 
 #[tokio::test]

@@ -139,24 +139,7 @@ async fn a_claim_left_by_a_killed_instance_expires_after_the_lease() {
         Claim::Claimed(_)
     ));
 
-    let handler = Handler::default();
-    let server = Instance::start(once(live).lease(lease), handler.clone()).await;
-    let client = client();
-    let answer = deliver(&client, &server.url, "msg_orphan").await;
-    assert_eq!(answer.status, Some(409));
-    assert_eq!(
-        answer.retry_after,
-        Some(1),
-        "capped by the lease left, rounded up"
-    );
-    assert_eq!(handler.runs("msg_orphan"), 0);
-
-    tokio::time::sleep(lease).await;
-    assert_eq!(
-        deliver(&client, &server.url, "msg_orphan").await.status,
-        Some(204)
-    );
-    assert_eq!(handler.runs("msg_orphan"), 1);
+    orphaned_claim_is_taken_over(once(live), lease).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

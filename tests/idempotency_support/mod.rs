@@ -314,3 +314,31 @@ impl Drop for RedisProcess {
         self.kill();
     }
 }
+
+/// The takeover of a claim that a dead instance left behind, shared by the memory and Redis
+/// tests: `once` runs over a store in which the id `msg_orphan` is already claimed for `lease`
+/// and never completed. A delivery of it is answered 409, with a `Retry-After` capped by the
+/// lease left, and does not run the handler; once the lease is over, the next delivery runs it.
+pub async fn orphaned_claim_is_taken_over<S: IdempotencyStore>(
+    once: Idempotency<S>,
+    lease: Duration,
+) {
+    let handler = Handler::default();
+    let server = Instance::start(once.lease(lease), handler.clone()).await;
+    let client = client();
+    let answer = deliver(&client, &server.url, "msg_orphan").await;
+    assert_eq!(answer.status, Some(409));
+    assert_eq!(
+        answer.retry_after,
+        Some(1),
+        "capped by the lease left, rounded up"
+    );
+    assert_eq!(handler.runs("msg_orphan"), 0);
+
+    tokio::time::sleep(lease).await;
+    assert_eq!(
+        deliver(&client, &server.url, "msg_orphan").await.status,
+        Some(204)
+    );
+    assert_eq!(handler.runs("msg_orphan"), 1);
+}
