@@ -19,14 +19,17 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::indexing_slicing)]
 
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use criterion::{Criterion, Throughput};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use standard_webhooks::{Secret, Signer, Verifier};
 use time::OffsetDateTime;
+
+#[path = "../../support/ratios.rs"]
+mod ratios;
+use ratios::{fmt_ns, median, output_directory, paired};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
@@ -114,68 +117,6 @@ fn bench(c: &mut Criterion, cases: &[(&'static str, usize, Runs)]) {
             g.bench_function(*f, |b| b.iter(run));
         }
         g.finish();
-    }
-}
-
-/// Time per call of `f`, run `n` times in a row.
-fn batch(f: &dyn Fn() -> bool, n: u32) -> f64 {
-    let start = Instant::now();
-    for _ in 0..n {
-        black_box(f());
-    }
-    start.elapsed().as_secs_f64() * 1e9 / f64::from(n)
-}
-
-/// Interleaved A/B measurement, about 0.6 s: rounds of a batch of `a` then a batch of `b`.
-/// Returns the median of the per-round ratios `b / a` and the ratio of the fastest batches.
-fn paired(a: &dyn Fn() -> bool, b: &dyn Fn() -> bool) -> (f64, f64) {
-    let once = batch(a, 1).max(batch(b, 1)).max(1.0);
-    let n = ((200_000.0 / once) as u32).clamp(1, 100_000);
-    let per_round = 2.0 * f64::from(n) * once;
-    let rounds = ((600e6 / per_round) as usize).clamp(15, 1_500);
-    let (mut ratios, mut min_a, mut min_b) = (Vec::with_capacity(rounds), f64::MAX, f64::MAX);
-    for _ in 0..rounds {
-        let ta = batch(a, n);
-        let tb = batch(b, n);
-        ratios.push(tb / ta);
-        min_a = min_a.min(ta);
-        min_b = min_b.min(tb);
-    }
-    ratios.sort_by(f64::total_cmp);
-    (ratios[ratios.len() / 2], min_b / min_a)
-}
-
-/// `$CRITERION_HOME`, else `$CARGO_TARGET_DIR/criterion`, else beside this executable.
-fn output_directory() -> PathBuf {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return PathBuf::from(home);
-    }
-    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
-        return PathBuf::from(dir).join("criterion");
-    }
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| Some(exe.parent()?.parent()?.parent()?.join("criterion")))
-        .unwrap_or_else(|| PathBuf::from("target/criterion"))
-}
-
-/// Median (ns) of `group/function`, if criterion wrote it during this run.
-fn median(dir: &Path, group: &str, function: &str, since: SystemTime) -> Option<f64> {
-    let path = dir.join(group).join(function).join("new/estimates.json");
-    if std::fs::metadata(&path).ok()?.modified().ok()? < since {
-        return None;
-    }
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
-    json["median"]["point_estimate"].as_f64()
-}
-
-fn fmt_ns(ns: f64) -> String {
-    if ns >= 1e6 {
-        format!("{:.2} ms", ns / 1e6)
-    } else if ns >= 1e3 {
-        format!("{:.2} µs", ns / 1e3)
-    } else {
-        format!("{ns:.0} ns")
     }
 }
 
