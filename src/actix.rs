@@ -114,7 +114,7 @@ use ::actix_web::http::header::{HeaderMap, HeaderName};
 use ::actix_web::web::{self, Bytes};
 use ::actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
 
-use crate::headers::HeaderSource;
+use crate::headers::{self, HeaderSource};
 use crate::rejection::precheck;
 use crate::verifier::{Now, Verifier};
 
@@ -128,9 +128,8 @@ pub use crate::extract::{Verified, VerifiedDelivery};
 /// it keeps the default `all_headers` (`None`).
 impl HeaderSource for HeaderMap {
     fn header_values(&self, name: &'static str) -> impl Iterator<Item = &[u8]> {
-        // Looking up by `&str` parses the name into a new `HeaderName` on every call; the
-        // six names the verifier asks for are prepared once instead.
-        match known_name(name) {
+        // Looking up by `&str` parses the name into a new `HeaderName` on every call.
+        match headers::known_index(name).and_then(|i| PREPARED.get(i)) {
             Some(known) => self.get_all(known),
             None => self.get_all(name),
         }
@@ -138,30 +137,15 @@ impl HeaderSource for HeaderMap {
     }
 }
 
-/// The prepared actix `HeaderName` of one of the six webhook header names.
-fn known_name(name: &str) -> Option<&'static HeaderName> {
-    use crate::headers::{
-        SVIX_ID, SVIX_SIGNATURE, SVIX_TIMESTAMP, WEBHOOK_ID, WEBHOOK_SIGNATURE, WEBHOOK_TIMESTAMP,
-    };
-    static NAMES: [HeaderName; 6] = [
-        HeaderName::from_static(WEBHOOK_ID),
-        HeaderName::from_static(WEBHOOK_TIMESTAMP),
-        HeaderName::from_static(WEBHOOK_SIGNATURE),
-        HeaderName::from_static(SVIX_ID),
-        HeaderName::from_static(SVIX_TIMESTAMP),
-        HeaderName::from_static(SVIX_SIGNATURE),
-    ];
-    let [wid, wts, wsig, sid, sts, ssig] = &NAMES;
-    match name {
-        WEBHOOK_ID => Some(wid),
-        WEBHOOK_TIMESTAMP => Some(wts),
-        WEBHOOK_SIGNATURE => Some(wsig),
-        SVIX_ID => Some(sid),
-        SVIX_TIMESTAMP => Some(sts),
-        SVIX_SIGNATURE => Some(ssig),
-        _ => None,
-    }
-}
+/// `crate::headers::NAMES`, prepared as actix (`http` 0.2) `HeaderName`s.
+static PREPARED: [HeaderName; 6] = [
+    HeaderName::from_static(headers::WEBHOOK_ID),
+    HeaderName::from_static(headers::WEBHOOK_TIMESTAMP),
+    HeaderName::from_static(headers::WEBHOOK_SIGNATURE),
+    HeaderName::from_static(headers::SVIX_ID),
+    HeaderName::from_static(headers::SVIX_TIMESTAMP),
+    HeaderName::from_static(headers::SVIX_SIGNATURE),
+];
 
 impl ResponseError for Rejection {
     fn status_code(&self) -> StatusCode {
@@ -269,6 +253,13 @@ mod tests {
 
     fn secret() -> Secret {
         "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".parse().unwrap()
+    }
+
+    #[test]
+    fn prepared_names_follow_names() {
+        for (i, name) in headers::NAMES.iter().enumerate() {
+            assert_eq!(PREPARED[i].as_str(), *name);
+        }
     }
 
     #[test]

@@ -65,9 +65,7 @@ impl<T: HeaderSource + ?Sized> HeaderSource for &T {
 
 impl HeaderSource for http::HeaderMap {
     fn header_values(&self, name: &'static str) -> impl Iterator<Item = &[u8]> {
-        // Looking up by `&str` parses and validates the name on every call; the six names the
-        // verifier asks for are prepared once instead.
-        match known_name(name) {
+        match known_index(name).and_then(|i| PREPARED.get(i)) {
             Some(known) => self.get_all(known),
             None => self.get_all(name),
         }
@@ -80,25 +78,31 @@ impl HeaderSource for http::HeaderMap {
     }
 }
 
-static WEBHOOK_ID_NAME: http::HeaderName = http::HeaderName::from_static(WEBHOOK_ID);
-static WEBHOOK_TIMESTAMP_NAME: http::HeaderName = http::HeaderName::from_static(WEBHOOK_TIMESTAMP);
-static WEBHOOK_SIGNATURE_NAME: http::HeaderName = http::HeaderName::from_static(WEBHOOK_SIGNATURE);
-static SVIX_ID_NAME: http::HeaderName = http::HeaderName::from_static(SVIX_ID);
-static SVIX_TIMESTAMP_NAME: http::HeaderName = http::HeaderName::from_static(SVIX_TIMESTAMP);
-static SVIX_SIGNATURE_NAME: http::HeaderName = http::HeaderName::from_static(SVIX_SIGNATURE);
+/// The six names the verifier asks a [`HeaderSource`] for, in the order of [`known_index`].
+pub(crate) const NAMES: [&str; 6] = [
+    WEBHOOK_ID,
+    WEBHOOK_TIMESTAMP,
+    WEBHOOK_SIGNATURE,
+    SVIX_ID,
+    SVIX_TIMESTAMP,
+    SVIX_SIGNATURE,
+];
 
-/// The prepared [`http::HeaderName`] of one of the six webhook header names.
-fn known_name(name: &str) -> Option<&'static http::HeaderName> {
-    match name {
-        WEBHOOK_ID => Some(&WEBHOOK_ID_NAME),
-        WEBHOOK_TIMESTAMP => Some(&WEBHOOK_TIMESTAMP_NAME),
-        WEBHOOK_SIGNATURE => Some(&WEBHOOK_SIGNATURE_NAME),
-        SVIX_ID => Some(&SVIX_ID_NAME),
-        SVIX_TIMESTAMP => Some(&SVIX_TIMESTAMP_NAME),
-        SVIX_SIGNATURE => Some(&SVIX_SIGNATURE_NAME),
-        _ => None,
-    }
+/// Which of [`NAMES`] `name` is, so that a header map can keep them prepared (looking up by
+/// `&str` parses and validates the name on every call).
+pub(crate) fn known_index(name: &str) -> Option<usize> {
+    NAMES.iter().position(|known| *known == name)
 }
+
+/// [`NAMES`], prepared as [`http::HeaderName`]s.
+static PREPARED: [http::HeaderName; 6] = [
+    http::HeaderName::from_static(WEBHOOK_ID),
+    http::HeaderName::from_static(WEBHOOK_TIMESTAMP),
+    http::HeaderName::from_static(WEBHOOK_SIGNATURE),
+    http::HeaderName::from_static(SVIX_ID),
+    http::HeaderName::from_static(SVIX_TIMESTAMP),
+    http::HeaderName::from_static(SVIX_SIGNATURE),
+];
 
 impl<K: AsRef<str>, V: AsRef<[u8]>> HeaderSource for [(K, V)] {
     fn header_values(&self, name: &'static str) -> impl Iterator<Item = &[u8]> {
@@ -393,6 +397,15 @@ mod tests {
             <&http::HeaderMap as HeaderSource>::header_values(&&map, WEBHOOK_ID).count(),
             0
         );
+    }
+
+    #[test]
+    fn prepared_names_follow_names() {
+        for (i, name) in NAMES.iter().enumerate() {
+            assert_eq!(known_index(name), Some(i));
+            assert_eq!(PREPARED[i].as_str(), *name);
+        }
+        assert_eq!(known_index("webhook-other"), None);
     }
 
     #[test]
