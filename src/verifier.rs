@@ -88,7 +88,6 @@ impl Now {
 }
 
 /// A delivery whose headers passed [`Verifier::begin`]: what [`Verifier::finish`] needs.
-#[cfg(any(feature = "axum", feature = "actix-web"))]
 pub(crate) struct Pending<'h> {
     h: Prepared<'h>,
     candidates: Candidates<'h>,
@@ -228,7 +227,6 @@ impl Verifier {
     /// still has to buffer it: [`Error::NoMatchingSignature`] also when no entry can match or
     /// no key is in force, since the body would be wasted. [`finish`](Self::finish) then
     /// decides, with no header read twice.
-    #[cfg(any(feature = "axum", feature = "actix-web"))]
     pub(crate) fn begin<'h, H: HeaderSource + ?Sized>(
         &self,
         headers: &'h H,
@@ -342,16 +340,14 @@ impl Verifier {
         headers: &H,
         now: OffsetDateTime,
     ) -> Result<(), Error> {
-        let now = Now::at(now);
-        let mut candidates = Candidates::new();
-        let h = self.prepare(headers, now, &mut candidates)?;
-        let keys = self.keys_in_force_now(now);
-        let entries = candidates.well_formed();
-        if entries == 0 || keys == 0 {
+        // `begin` refuses when no entry has a usable shape; this also requires one that
+        // decodes.
+        let pending = self.begin(headers, Now::at(now))?;
+        if pending.candidates.well_formed() == 0 {
             return Err(Error::NoMatchingSignature {
-                header: h.signature_header,
-                entries,
-                keys,
+                header: pending.h.signature_header,
+                entries: 0,
+                keys: self.keys_in_force_now(pending.now),
             });
         }
         Ok(())
@@ -656,6 +652,54 @@ mod tests {
             let want = Now::at(OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap());
             assert_eq!((got.secs, got.nanos), (want.secs, want.nanos), "{nanos}");
         }
+    }
+
+    #[test]
+    fn check_headers_at_requires_a_well_formed_entry_and_a_key() {
+        let secret = Secret::from_bytes([7; 32]).unwrap();
+        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        let ts = now.unix_timestamp().to_string();
+        let verifier = Verifier::builder().secret(secret.clone()).build().unwrap();
+        let signed =
+            crate::Signer::new(secret.clone()).headers("msg_1", now.unix_timestamp(), b"{}");
+        assert_eq!(verifier.check_headers_at(&signed, now), Ok(()));
+
+        let header = |signature: &str| {
+            [
+                ("webhook-id", "msg_1".to_owned()),
+                ("webhook-timestamp", ts.clone()),
+                ("webhook-signature", signature.to_owned()),
+            ]
+        };
+        let no_entry = Err(Error::NoMatchingSignature {
+            header: "webhook-signature",
+            entries: 0,
+            keys: 1,
+        });
+        // No entry of a usable shape, and one of the right length that is not base64.
+        assert_eq!(verifier.check_headers_at(&header("v2,abc"), now), no_entry);
+        let not_base64 = format!("v1,{}", "*".repeat(44));
+        assert_eq!(
+            verifier.check_headers_at(&header(&not_base64), now),
+            no_entry
+        );
+
+        let expired = Verifier::builder()
+            .secret_until(secret, now)
+            .build()
+            .unwrap();
+        assert_eq!(
+            expired.check_headers_at(&signed, now),
+            Err(Error::NoMatchingSignature {
+                header: "webhook-signature",
+                entries: 1,
+                keys: 0,
+            })
+        );
+        assert!(matches!(
+            verifier.check_headers_at(&signed, now + time::Duration::minutes(10)),
+            Err(Error::TimestampTooOld { .. })
+        ));
     }
 
     #[test]
