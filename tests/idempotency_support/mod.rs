@@ -342,3 +342,17 @@ pub async fn orphaned_claim_is_taken_over<S: IdempotencyStore>(
     );
     assert_eq!(handler.runs("msg_orphan"), 1);
 }
+
+/// Five storms over `instances` (20 new ids each, 8 concurrent copies of every id), each checked
+/// by [`assert_exactly_once`]; the handler ran 100 times in all, and some attempts found an id
+/// in progress (the attempts did overlap, not only found it done).
+pub async fn storms_run_each_event_once(instances: &[&Instance], handler: &Handler) {
+    let mut conflicts = 0;
+    for round in 0..5 {
+        let ids: Vec<String> = (0..20).map(|i| format!("msg_{round}_{i}")).collect();
+        let answers = storm(instances, &ids, 8).await;
+        conflicts += assert_exactly_once(handler, &answers, 8);
+    }
+    assert_eq!(handler.total_runs(), 100);
+    assert!(conflicts > 0, "no attempt overlapped a running handler");
+}
