@@ -176,6 +176,16 @@ pub async fn verify_request(
     req: Request,
     verifier: &Verifier,
 ) -> Result<VerifiedDelivery<Request>, Rejection> {
+    let (delivery, parts, bytes) = verify_parts(req, verifier).await?;
+    Ok(delivery.with_payload(Request::from_parts(parts, Body::from(bytes))))
+}
+
+/// [`verify_request`], with the parts and the buffered body handed back apart, for a layer
+/// that needs the bytes themselves (no re-collecting of a body just built from them).
+pub(crate) async fn verify_parts(
+    req: Request,
+    verifier: &Verifier,
+) -> Result<(VerifiedDelivery<()>, http::request::Parts, Bytes), Rejection> {
     let (mut parts, body) = req.into_parts();
     // One clock reading for the whole request: a slow upload is judged by its arrival time.
     let pending = precheck(verifier, &parts.headers, Now::system())?;
@@ -190,7 +200,7 @@ pub async fn verify_request(
 
     let message = verifier.finish(&pending, &bytes)?;
     let delivery = VerifiedDelivery::new(&message, ());
-    Ok(delivery.with_payload(Request::from_parts(parts, Body::from(bytes))))
+    Ok((delivery, parts, bytes))
 }
 
 /// The whole body. A body that arrives in one piece (the usual webhook) is kept as it is,

@@ -174,15 +174,9 @@ where
     S: IdempotencyStore,
     I: Service<Request, Response = Response, Error = Infallible>,
 {
-    let delivery = match crate::axum::verify_request(req, &verifier).await {
-        Ok(delivery) => delivery,
+    let (delivery, mut parts, bytes) = match crate::axum::verify_parts(req, &verifier).await {
+        Ok(verified) => verified,
         Err(rejection) => return rejection.into_response(),
-    };
-    let (mut parts, body) = delivery.payload.into_parts();
-    // The body is the buffered one: collecting it again takes the same bytes, without a copy.
-    let bytes = match ::axum::body::to_bytes(body, usize::MAX).await {
-        Ok(bytes) => bytes,
-        Err(_) => return StatusCode::BAD_REQUEST.into_response(),
     };
     let info = Delivery::new(delivery.id, delivery.timestamp, &bytes);
     let id = info.id().to_owned();
