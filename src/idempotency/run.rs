@@ -3,7 +3,6 @@
 use core::fmt;
 use core::future::Future;
 use core::time::Duration;
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use http::StatusCode;
@@ -284,7 +283,7 @@ impl<S: IdempotencyStore> Idempotency<S> {
     /// Claims a verified id: the first half of [`run_id`](Self::run_id), for middlewares that
     /// must keep the request until they know whether the handler runs.
     pub(crate) async fn begin(&self, id: &str) -> Result<Begin<'_, S>, StoreError> {
-        let key = self.key(id).into_owned();
+        let key = self.key(id);
         Ok(match self.store.claim(&key, self.lease).await? {
             Claim::Claimed(token) => Begin::Run(Ticket {
                 once: self,
@@ -315,12 +314,9 @@ impl<S: IdempotencyStore> Idempotency<S> {
         self.retry_after_for(None)
     }
 
-    fn key<'a>(&self, id: &'a str) -> Cow<'a, str> {
-        if self.namespace.is_empty() {
-            Cow::Borrowed(id)
-        } else {
-            Cow::Owned(format!("{}{}", self.namespace, id))
-        }
+    /// The store key of `id`: the namespace, then the id. The ticket keeps it, so it is owned.
+    fn key(&self, id: &str) -> String {
+        format!("{}{id}", self.namespace)
     }
 }
 
