@@ -45,9 +45,16 @@ pub(crate) struct Candidates<'h> {
     v1: [&'h [u8; V1_B64_LEN]; MAX_SIGNATURE_ENTRIES],
     v1_len: usize,
     #[cfg(feature = "ed25519")]
-    v1a: [[u8; V1A_LEN]; MAX_V1A_ENTRIES],
+    v1a: [&'h [u8; V1A_B64_LEN]; MAX_V1A_ENTRIES],
     #[cfg(feature = "ed25519")]
     v1a_len: usize,
+}
+
+/// A `v1a` entry's value decoded, if it is the canonical base64 of a 64-byte signature.
+#[cfg(feature = "ed25519")]
+fn decode_v1a(b64: &[u8; V1A_B64_LEN]) -> Option<[u8; V1A_LEN]> {
+    let mut sig = [0; V1A_LEN];
+    matches!(STANDARD.decode_slice(b64, &mut sig), Ok(V1A_LEN)).then_some(sig)
 }
 
 impl<'h> Candidates<'h> {
@@ -58,7 +65,7 @@ impl<'h> Candidates<'h> {
             v1: [&[0; V1_B64_LEN]; MAX_SIGNATURE_ENTRIES],
             v1_len: 0,
             #[cfg(feature = "ed25519")]
-            v1a: [[0; V1A_LEN]; MAX_V1A_ENTRIES],
+            v1a: [&[0; V1A_B64_LEN]; MAX_V1A_ENTRIES],
             #[cfg(feature = "ed25519")]
             v1a_len: 0,
         }
@@ -151,23 +158,30 @@ impl<'h> Candidates<'h> {
     }
 
     #[cfg(feature = "ed25519")]
-    fn push_v1a(&mut self, b64: &[u8]) {
-        if b64.len() != V1A_B64_LEN {
+    fn push_v1a(&mut self, b64: &'h [u8]) {
+        let Ok(b64) = <&[u8; V1A_B64_LEN]>::try_from(b64) else {
             return;
-        }
+        };
         let Some(slot) = self.v1a.get_mut(self.v1a_len) else {
             return;
         };
-        // STANDARD requires padding and rejects non-canonical trailing bits.
-        if let Ok(V1A_LEN) = STANDARD.decode_slice(b64, slot) {
+        // Kept only if it decodes (STANDARD requires padding and rejects non-canonical
+        // trailing bits); kept as text, a reference, so that the pending state of a request
+        // stays small, and decoded again when a public key checks it.
+        if decode_v1a(b64).is_some() {
+            *slot = b64;
             self.v1a_len += 1;
         }
     }
 
-    /// The decoded `v1a` signatures.
+    /// The kept `v1a` signatures, decoded.
     #[cfg(feature = "ed25519")]
-    pub(crate) fn v1a(&self) -> &[[u8; V1A_LEN]] {
-        self.v1a.get(..self.v1a_len).unwrap_or_default()
+    pub(crate) fn v1a(&self) -> impl Iterator<Item = [u8; V1A_LEN]> + '_ {
+        self.v1a
+            .get(..self.v1a_len)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|b64| decode_v1a(b64))
     }
 
     /// The kept `v1` entries, as base64 text.

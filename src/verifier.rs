@@ -288,10 +288,7 @@ impl Verifier {
                     #[cfg(feature = "ed25519")]
                     KeyKind::Ed25519(pk) => {
                         let parts = [h.id.as_bytes(), b".", h.timestamp, b".", body];
-                        candidates
-                            .v1a()
-                            .iter()
-                            .any(|sig| pk.verify_strict(&parts, sig))
+                        candidates.v1a().any(|sig| pk.verify_strict(&parts, &sig))
                     }
                 };
                 if matched {
