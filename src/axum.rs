@@ -186,21 +186,29 @@ pub(crate) async fn verify_parts(
     req: Request,
     verifier: &Verifier,
 ) -> Result<(VerifiedDelivery<()>, http::request::Parts, Bytes), Rejection> {
-    let (mut parts, body) = req.into_parts();
-    // One clock reading for the whole request: a slow upload is judged by its arrival time.
-    let pending = precheck(verifier, &parts.headers, Now::system())?;
-
-    // Buffer under the `DefaultBodyLimit` stored in the extensions, as axum's own `Bytes`
-    // extractor does; the extensions are lent to a probe request for that, not cloned.
-    let mut probe = Request::new(body);
-    *probe.extensions_mut() = core::mem::take(&mut parts.extensions);
-    let (probe, body) = probe.with_limited_body().into_parts();
-    parts.extensions = probe.extensions;
-    let bytes = buffer(body).await?;
-
-    let message = verifier.finish(&pending, &bytes)?;
-    let delivery = VerifiedDelivery::new(&message, ());
+    let (parts, body) = req.with_limited_body().into_parts();
+    let (delivery, bytes) = verify_body(&parts.headers, body, verifier, |m| {
+        VerifiedDelivery::new(m, ())
+    })
+    .await?;
     Ok((delivery, parts, bytes))
+}
+
+/// The whole verification of a request, given its `headers` and its `body` (already under the
+/// router's `DefaultBodyLimit`, by `RequestExt::with_limited_body`): checks the headers,
+/// buffers the body, verifies it, and returns `keep` of the verified message (what the caller
+/// needs of it) with the buffered body.
+async fn verify_body<T>(
+    headers: &http::HeaderMap,
+    body: Body,
+    verifier: &Verifier,
+    keep: impl FnOnce(&crate::Message<'_>) -> T,
+) -> Result<(T, Bytes), Rejection> {
+    // One clock reading for the whole request: a slow upload is judged by its arrival time.
+    let pending = precheck(verifier, headers, Now::system())?;
+    let bytes = buffer(body).await?;
+    let kept = keep(&verifier.finish(&pending, &bytes)?);
+    Ok((kept, bytes))
 }
 
 /// The whole body. A body that arrives in one piece (the usual webhook) is kept as it is,
@@ -256,14 +264,7 @@ where
     type Rejection = VerifiedRejection<E::Rejection>;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let verifier = Verifier::from_ref(state);
-        let delivery = verify_request(req, &verifier)
-            .await
-            .map_err(VerifiedRejection::Verification)?;
-        let (delivery, req) = delivery.split();
-        let payload = E::from_request(req, state)
-            .await
-            .map_err(VerifiedRejection::Inner)?;
+        let (delivery, payload) = extract(req, state, |m| VerifiedDelivery::new(m, ())).await?;
         Ok(delivery.with_payload(payload))
     }
 }
@@ -277,9 +278,38 @@ where
     type Rejection = VerifiedRejection<E::Rejection>;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let delivery = VerifiedDelivery::<E>::from_request(req, state).await?;
-        Ok(Self(delivery.payload))
+        // The id and timestamp are not kept: no `String` is made of the id.
+        let ((), payload) = extract(req, state, |_| ()).await?;
+        Ok(Self(payload))
     }
+}
+
+/// Both extractors: verify the request in place (its body taken out, buffered and verified),
+/// then run the inner extractor `E` on the same request carrying the verified body; `keep`
+/// takes what the extractor returns of the verified message. The request is never split into
+/// parts and rebuilt: each such move copies a few hundred bytes on every delivery.
+async fn extract<S, E, T>(
+    req: Request,
+    state: &S,
+    keep: impl FnOnce(&crate::Message<'_>) -> T,
+) -> Result<(T, E), VerifiedRejection<E::Rejection>>
+where
+    S: Send + Sync,
+    Verifier: FromRef<S>,
+    E: FromRequest<S>,
+{
+    let mut req = req.with_limited_body();
+    let body = core::mem::take(req.body_mut());
+    let verifier = Verifier::from_ref(state);
+    let (kept, bytes) = verify_body(req.headers(), body, &verifier, keep)
+        .await
+        .map_err(VerifiedRejection::Verification)?;
+    drop(verifier);
+    *req.body_mut() = Body::from(bytes);
+    let payload = E::from_request(req, state)
+        .await
+        .map_err(VerifiedRejection::Inner)?;
+    Ok((kept, payload))
 }
 
 #[cfg(test)]

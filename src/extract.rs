@@ -41,19 +41,6 @@ impl<E> VerifiedDelivery<E> {
         }
     }
 
-    /// The id and timestamp apart from the payload.
-    pub(crate) fn split(self) -> (VerifiedDelivery<()>, E) {
-        let payload = self.payload;
-        (
-            VerifiedDelivery {
-                id: self.id,
-                timestamp: self.timestamp,
-                payload: (),
-            },
-            payload,
-        )
-    }
-
     /// The same delivery carrying another payload (what the inner extractor made of the body).
     pub(crate) fn with_payload<F>(self, payload: F) -> VerifiedDelivery<F> {
         VerifiedDelivery {
