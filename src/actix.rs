@@ -163,9 +163,14 @@ impl ResponseError for Rejection {
 /// The verifier the extractors use: `web::Data<Verifier>` from app data, else a plain
 /// `Verifier` from app data.
 pub fn verifier_from_app_data(req: &HttpRequest) -> Option<Verifier> {
+    app_verifier(req).cloned()
+}
+
+/// [`verifier_from_app_data`], borrowed from the request.
+fn app_verifier(req: &HttpRequest) -> Option<&Verifier> {
     req.app_data::<web::Data<Verifier>>()
-        .map(|data| data.get_ref().clone())
-        .or_else(|| req.app_data::<Verifier>().cloned())
+        .map(|data| data.get_ref())
+        .or_else(|| req.app_data::<Verifier>())
 }
 
 /// Verifies a request: checks the headers, buffers the body under the app's `PayloadConfig`,
@@ -192,6 +197,19 @@ pub async fn verify_request(
     payload: &mut Payload,
     verifier: &Verifier,
 ) -> Result<VerifiedDelivery<Bytes>, Rejection> {
+    let (delivery, bytes) =
+        verify_body(req, payload, verifier, |m| VerifiedDelivery::new(m, ())).await?;
+    Ok(delivery.with_payload(bytes))
+}
+
+/// The whole verification of a request: checks the headers, buffers the body, verifies it,
+/// and returns `keep` of the verified message (what the caller needs of it) with the body.
+async fn verify_body<T>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    verifier: &Verifier,
+    keep: impl FnOnce(&crate::Message<'_>) -> T,
+) -> Result<(T, Bytes), Rejection> {
     // One clock reading for the whole request: a slow upload is judged by its arrival time.
     let pending = precheck(verifier, req.headers(), Now::system())?;
 
@@ -204,9 +222,26 @@ pub async fn verify_request(
         }
     })?;
 
-    let message = verifier.finish(&pending, &bytes)?;
-    let delivery = VerifiedDelivery::new(&message, ());
-    Ok(delivery.with_payload(bytes))
+    let kept = keep(&verifier.finish(&pending, &bytes)?);
+    Ok((kept, bytes))
+}
+
+/// Both extractors: verify the request, then run the inner extractor `E` on the verified
+/// body; `keep` takes what the extractor returns of the verified message.
+async fn extract<E, T>(
+    req: HttpRequest,
+    mut payload: Payload,
+    keep: impl FnOnce(&crate::Message<'_>) -> T,
+) -> Result<(T, E), ::actix_web::Error>
+where
+    E: FromRequest,
+{
+    let verifier = app_verifier(&req).ok_or(Rejection::MissingVerifier)?;
+    let (kept, bytes) = verify_body(&req, &mut payload, verifier, keep).await?;
+    let inner = E::from_request(&req, &mut Payload::from(bytes))
+        .await
+        .map_err(Into::into)?;
+    Ok((kept, inner))
 }
 
 impl<E> FromRequest for VerifiedDelivery<E>
@@ -217,15 +252,11 @@ where
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let mut payload = payload.take();
+        let extracted = extract(req.clone(), payload.take(), |m| {
+            VerifiedDelivery::new(m, ())
+        });
         Box::pin(async move {
-            let verifier = verifier_from_app_data(&req).ok_or(Rejection::MissingVerifier)?;
-            let delivery = verify_request(&req, &mut payload, &verifier).await?;
-            let (delivery, body) = delivery.split();
-            let inner = E::from_request(&req, &mut Payload::from(body))
-                .await
-                .map_err(Into::into)?;
+            let (delivery, inner) = extracted.await?;
             Ok(delivery.with_payload(inner))
         })
     }
@@ -239,8 +270,12 @@ where
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let delivery = VerifiedDelivery::<E>::from_request(req, payload);
-        Box::pin(async move { Ok(Self(delivery.await?.payload)) })
+        // The id and timestamp are not kept: no `String` is made of the id.
+        let extracted = extract(req.clone(), payload.take(), |_| ());
+        Box::pin(async move {
+            let ((), inner) = extracted.await?;
+            Ok(Self(inner))
+        })
     }
 }
 
