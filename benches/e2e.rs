@@ -6,12 +6,14 @@
 //!
 //! For each framework a real server listens on 127.0.0.1 (one worker thread) with two routes
 //! taking the same 1 KiB JSON delivery into the same `Json<Event>`: `/plain` without
-//! verification and `/verified` through `Verified<Json<Event>>`. A small load generator on its
-//! own thread (raw HTTP/1.1 over keep-alive connections, so that the client costs little next
-//! to the server) sends a fixed number of requests to each route in turn, and every answer must
-//! be `204 No Content`. It prints requests per second and the ratio verified / plain (median
-//! over the rounds; the routes alternate within each round, so slow changes of load on this
-//! shared machine cancel out).
+//! verification and `/verified` through `Verified<Json<Event>>`; three more routes (`/floor`,
+//! `/twice`, `/direct`, see [`measure`]) split the difference into its parts. A small load
+//! generator on its own thread (raw HTTP/1.1 over keep-alive connections, so that the client
+//! costs little next to the server) sends a fixed number of requests to each route in turn,
+//! and every answer must be `204 No Content`. It prints requests per second and the ratio of
+//! each route to plain (median over the rounds; the routes alternate within each round, so slow
+//! changes of load on this shared machine cancel out, and each round starts at the next route,
+//! so that none always runs first).
 //!
 //! On a 2-core machine the load generator shares the cores with the server, so the wall-clock
 //! ratio also moves with the client and the kernel's scheduling of both. The bench therefore
@@ -139,37 +141,42 @@ async fn load(conns: &mut Vec<TcpStream>, req: &Arc<[u8]>, count: usize) -> (f64
 /// Runs the rounds against one server and prints its lines of the table, each route compared
 /// with `/plain`: `/verified`; `/floor`, the plain handler plus one HMAC pass (the least any
 /// verifier adds); `/twice`, no verification but the body buffered first and then handed to
-/// `Json<_>` (what an extractor wrapping any inner extractor must do).
+/// `Json<_>` (what an extractor wrapping any inner extractor must do); `/direct`, the whole
+/// verification called by hand in the handler, without the extractor.
 fn measure(framework: &str, addr: SocketAddr) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let body = body();
-    let routes = ["/plain", "/verified", "/floor", "/twice"]
+    let routes = ["/plain", "/verified", "/floor", "/twice", "/direct"]
         .map(|path| Arc::from(request(addr, path, &body)));
     // Per route: req/s and server CPU per request, one entry per round.
-    let mut rate: [Vec<f64>; 4] = Default::default();
-    let mut cpu: [Vec<f64>; 4] = Default::default();
-    // Per compared route (verified, floor): ratio to plain, wall-clock and CPU, per round.
-    let mut ratio: [Vec<f64>; 3] = Default::default();
-    let mut cpu_ratio: [Vec<f64>; 3] = Default::default();
+    let mut rate: [Vec<f64>; 5] = Default::default();
+    let mut cpu: [Vec<f64>; 5] = Default::default();
+    // Per compared route (verified, floor, twice, direct): ratio to plain, wall-clock and CPU,
+    // per round.
+    let mut ratio: [Vec<f64>; 4] = Default::default();
+    let mut cpu_ratio: [Vec<f64>; 4] = Default::default();
     rt.block_on(async {
         let mut conns = connect(addr).await;
         for req in &routes {
             load(&mut conns, req, WARM_UP).await;
         }
-        for _ in 0..ROUNDS {
-            let mut round = Vec::new();
-            for (i, req) in routes.iter().enumerate() {
-                let (r, c) = load(&mut conns, req, REQUESTS).await;
+        for n in 0..ROUNDS {
+            // Each round starts at the next route, so that no route always runs first or
+            // right after the same neighbour.
+            let mut round = [(0.0, None); 5];
+            for step in 0..routes.len() {
+                let i = (n + step) % routes.len();
+                let (r, c) = load(&mut conns, &routes[i], REQUESTS).await;
                 rate[i].push(r);
                 if let Some(c) = c {
                     cpu[i].push(c);
                 }
-                round.push((r, c));
+                round[i] = (r, c);
             }
-            for k in 0..3 {
+            for k in 0..4 {
                 let ((rp, cp), (rx, cx)) = (round[0], round[k + 1]);
                 ratio[k].push(rx / rp);
                 if let (Some(cp), Some(cx)) = (cp, cx) {
@@ -190,6 +197,10 @@ fn measure(framework: &str, addr: SocketAddr) {
         (0, "`Verified<Json<_>>`"),
         (1, "floor: `Bytes` + one HMAC + JSON"),
         (2, "re-wrap: `Bytes`, then `Json<_>` on the buffered body"),
+        (
+            3,
+            "direct: `Bytes`, `Verifier::verify` in the handler, JSON",
+        ),
     ] {
         println!(
             "| {framework} | {name} | {} | {} | {} | {} | {} | {} |",
@@ -256,6 +267,26 @@ mod axum_server {
         }
     }
 
+    /// `floor` with the whole verification instead of the bare HMAC: the verifier called by hand
+    /// in the handler, on the request's headers and the body as `Bytes`, without the extractor.
+    async fn direct(
+        axum::extract::State(verifier): axum::extract::State<standard_webhooks::Verifier>,
+        req: axum::extract::Request,
+    ) -> StatusCode {
+        // The headers borrowed from the request (axum's `HeaderMap` extractor would clone them).
+        let (parts, body) = req.into_parts();
+        let Ok(body) = axum::body::to_bytes(body, 2 << 20).await else {
+            return StatusCode::BAD_REQUEST;
+        };
+        if verifier.verify(&parts.headers, &body).is_err() {
+            return StatusCode::UNAUTHORIZED;
+        }
+        match Json::<Event>::from_bytes(&body) {
+            Ok(Json(_event)) => StatusCode::NO_CONTENT,
+            Err(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+
     /// Starts the server on its own thread (a one-worker runtime); returns its address.
     pub fn start() -> SocketAddr {
         let (tx, rx) = std::sync::mpsc::channel();
@@ -271,6 +302,7 @@ mod axum_server {
                     .route("/verified", post(verified))
                     .route("/floor", post(floor))
                     .route("/twice", post(twice))
+                    .route("/direct", post(direct))
                     .with_state(verifier());
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 tx.send(listener.local_addr().unwrap()).unwrap();
@@ -317,6 +349,22 @@ mod actix_server {
         }
     }
 
+    /// `floor` with the whole verification instead of the bare HMAC: the verifier called by hand
+    /// in the handler, on the request's headers and the body as `Bytes`, without the extractor.
+    async fn direct(
+        req: actix_web::HttpRequest,
+        verifier: web::Data<standard_webhooks::Verifier>,
+        body: web::Bytes,
+    ) -> HttpResponse {
+        if verifier.verify(req.headers(), &body).is_err() {
+            return HttpResponse::Unauthorized().finish();
+        }
+        match serde_json::from_slice::<Event>(&body) {
+            Ok(_event) => HttpResponse::NoContent().finish(),
+            Err(_) => HttpResponse::BadRequest().finish(),
+        }
+    }
+
     /// Starts the server on its own thread (one worker); returns its address.
     pub fn start() -> SocketAddr {
         let (tx, rx) = std::sync::mpsc::channel();
@@ -330,6 +378,7 @@ mod actix_server {
                         .route("/verified", web::post().to(verified))
                         .route("/floor", web::post().to(floor))
                         .route("/twice", web::post().to(twice))
+                        .route("/direct", web::post().to(direct))
                 })
                 .workers(1)
                 .bind(("127.0.0.1", 0))
