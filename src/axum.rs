@@ -304,7 +304,7 @@ where
     let (kept, bytes) = verify_body(req.headers(), body, &verifier, keep)
         .await
         .map_err(VerifiedRejection::Verification)?;
-    drop(verifier);
+    drop(verifier); // not kept alive while the inner extractor runs
     *req.body_mut() = Body::from(bytes);
     let payload = E::from_request(req, state)
         .await
