@@ -367,15 +367,12 @@ fn single<'h, H: HeaderSource + ?Sized>(
     headers: &'h H,
     name: &'static str,
 ) -> Result<&'h [u8], Error> {
-    let mut found: Option<&'h [u8]> = None;
-    for value in headers.header_values(name).filter(|v| !v.is_empty()) {
-        match found {
-            None => found = Some(value),
-            Some(first) if first == value => {}
-            Some(_) => return Err(Error::ConflictingHeader { header: name }),
-        }
+    // The same rule as the one-pass scan: a `Slot` of the name's values.
+    let mut slot = Slot::EMPTY;
+    for value in headers.header_values(name) {
+        slot.push(value);
     }
-    found.ok_or(Error::MissingHeader { header: name })
+    slot.single(name)
 }
 
 #[cfg(test)]
