@@ -234,12 +234,13 @@ impl Verifier {
     ) -> Result<Pending<'h>, Error> {
         let mut candidates = Candidates::new();
         let h = self.prepare(headers, now, &mut candidates)?;
-        let keys = self.keys_in_force_now(now);
-        if candidates.is_empty() || keys == 0 {
+        // `finish` goes through the keys in force anyway: here only whether there is one, and
+        // the count only for the error.
+        if candidates.is_empty() || !self.inner.keys.iter().any(|k| k.in_force(now)) {
             return Err(Error::NoMatchingSignature {
                 header: h.signature_header,
                 entries: candidates.well_formed(),
-                keys,
+                keys: self.keys_in_force_now(now),
             });
         }
         Ok(Pending { h, candidates, now })
