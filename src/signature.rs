@@ -40,7 +40,8 @@ const V1_B64_LEN: usize = 44;
 /// time, which is the same test as decoding every entry (the `STANDARD` engine accepts only the
 /// canonical, padded encoding, so an entry decodes to a tag exactly when it is that tag's
 /// encoding) for the cost of one encode per key instead of one decode per entry. `v1a` entries
-/// are decoded, since verifying needs the signature bytes.
+/// are kept as text too, once they are known to decode, and decoded onto the stack when a
+/// public key checks them (verifying needs the signature bytes).
 pub(crate) struct Candidates<'h> {
     v1: [&'h [u8; V1_B64_LEN]; MAX_SIGNATURE_ENTRIES],
     v1_len: usize,
