@@ -11,14 +11,19 @@
 //! | a `webhook-*` header missing or malformed | 400 |
 //! | no signature matches, or the timestamp is outside the tolerance | 401 |
 //! | body larger than the `PayloadConfig` limit (256 KiB unless you change it) | 413 |
+//! | body sent with a `Content-Encoding`, larger than 256 KiB as received | 413 |
 //! | no `Verifier` in app data, or none of its keys in force | 500 |
 //! | the inner extractor's own rejection (e.g. JSON that does not parse) | as it answers |
 //!
 //! The headers are checked before the body is read, so a request without valid headers costs no
 //! buffering. The body is then buffered once under the app's own `PayloadConfig` (limit and
 //! content type), verified, and handed to the inner extractor along with the original
-//! `HttpRequest`, so its own configuration (`JsonConfig`, …) still applies. Never 410: senders
-//! disable an endpoint that answers 410.
+//! `HttpRequest`, so its own configuration (`JsonConfig`, …) still applies. The signature covers
+//! the body as received: a body sent with a `Content-Encoding` (gzip, …), which actix-web's own
+//! body extractors decode when it is built with a `compress-*` feature (its default), is read
+//! and verified undecoded (up to 256 KiB, since `PayloadConfig` does not tell its limit) and
+//! handed on for the inner extractor to decode once. Never 410: senders disable an endpoint
+//! that answers 410.
 //!
 //! ```
 //! use actix_web::{App, HttpResponse, test, web};
@@ -110,7 +115,7 @@ use core::pin::Pin;
 
 use ::actix_web::dev::Payload;
 use ::actix_web::http::StatusCode;
-use ::actix_web::http::header::{HeaderMap, HeaderName};
+use ::actix_web::http::header::{self, HeaderMap, HeaderName};
 use ::actix_web::web::{self, Bytes};
 use ::actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
 
@@ -212,18 +217,48 @@ async fn verify_body<T>(
 ) -> Result<(T, Bytes), Rejection> {
     // One clock reading for the whole request: a slow upload is judged by its arrival time.
     let pending = precheck(verifier, req.headers(), Now::system())?;
-
-    // actix's own `Bytes` extractor applies the app's `PayloadConfig` (limit and content type).
-    let bytes = Bytes::from_request(req, payload).await.map_err(|e| {
-        if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-            Rejection::PayloadTooLarge
-        } else {
-            Rejection::BodyUnreadable(e.to_string())
-        }
-    })?;
-
+    let bytes = read_body(req, payload).await?;
     let kept = keep(&verifier.finish(&pending, &bytes)?);
     Ok((kept, bytes))
+}
+
+/// The body exactly as received, which is what the signature covers.
+///
+/// actix's own `Bytes` extractor applies the app's `PayloadConfig` (limit and content type),
+/// but it also decodes a body sent with a `Content-Encoding` (gzip, …) when actix-web is built
+/// with a `compress-*` feature, as it is by default. Such a body is therefore read undecoded,
+/// up to [`ENCODED_LIMIT`] (`PayloadConfig` has no getter for its own limit); the inner
+/// extractor then decodes it, and applies its own configuration, as it would without
+/// verification.
+async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<Bytes, Rejection> {
+    if !has_content_coding(req.headers()) {
+        return Bytes::from_request(req, payload).await.map_err(|e| {
+            if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                Rejection::PayloadTooLarge
+            } else {
+                Rejection::BodyUnreadable(e.to_string())
+            }
+        });
+    }
+    let raw = web::Payload::from_request(req, payload)
+        .await
+        .map_err(|e| Rejection::BodyUnreadable(e.to_string()))?;
+    match raw.to_bytes_limited(ENCODED_LIMIT).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) => Err(Rejection::BodyUnreadable(e.to_string())),
+        Err(_exceeded) => Err(Rejection::PayloadTooLarge),
+    }
+}
+
+/// The most a body with a content coding may hold, as received (still encoded): actix-web's
+/// default `PayloadConfig` limit, 256 KiB.
+const ENCODED_LIMIT: usize = 262_144;
+
+/// Whether the request declares a content coding: a `Content-Encoding` other than `identity`.
+fn has_content_coding(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::CONTENT_ENCODING)
+        .any(|v| !v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"identity"))
 }
 
 /// Both extractors: verify the request, then run the inner extractor `E` on the verified
