@@ -104,7 +104,8 @@
 //! ```
 
 // Hooking in (e.g. an idempotency layer): `verify_request(&req, &mut payload, &verifier)` does
-// the whole job (header pre-check, buffering under `PayloadConfig`, verification) and returns a
+// the whole job (header pre-check, buffering under `PayloadConfig` or, for a body with a content
+// coding, undecoded up to 256 KiB; verification) and returns a
 // `VerifiedDelivery<web::Bytes>`; run any extractor on the verified body with
 // `E::from_request(&req, &mut Payload::from(delivery.payload))`. Failures are `Rejection`s,
 // which implement `ResponseError` with the right status. `verifier_from_app_data` finds the
@@ -180,6 +181,9 @@ fn app_verifier(req: &HttpRequest) -> Option<&Verifier> {
 
 /// Verifies a request: checks the headers, buffers the body under the app's `PayloadConfig`,
 /// verifies it, and returns the verified body with the message id and timestamp.
+///
+/// The body is returned as received: one sent with a `Content-Encoding` is read, verified and
+/// returned still encoded (up to 256 KiB), for the extractor you run on it to decode.
 ///
 /// This is what [`Verified`] does before running its inner extractor; call it from your own
 /// extractor or middleware to add a step (an idempotency check, say) between verification and
