@@ -7,7 +7,7 @@
 //! For each framework a real server listens on 127.0.0.1 (one worker thread) with two routes
 //! taking the same 1 KiB JSON delivery into the same `Json<Event>`: `/plain` without
 //! verification and `/verified` through `Verified<Json<Event>>`; three more routes (`/floor`,
-//! `/twice`, `/direct`, see [`measure`]) split the difference into its parts. A small load
+//! `/twice`, `/direct`, see `support/routes.rs`) split the difference into its parts. A small load
 //! generator on its own thread (raw HTTP/1.1 over keep-alive connections, so that the client
 //! costs little next to the server) sends a fixed number of requests to each route in turn,
 //! and every answer must be `204 No Content`. It prints requests per second and the ratio of
@@ -38,7 +38,9 @@ use tokio::net::TcpStream;
 
 #[path = "support/delivery.rs"]
 mod delivery;
-use delivery::{Event, SECRET, body, verifier};
+#[path = "support/routes.rs"]
+mod routes;
+use delivery::{SECRET, body};
 
 /// Concurrent keep-alive connections.
 const CONNECTIONS: usize = 8;
@@ -149,8 +151,7 @@ fn measure(framework: &str, addr: SocketAddr) {
         .build()
         .unwrap();
     let body = body();
-    let routes = ["/plain", "/verified", "/floor", "/twice", "/direct"]
-        .map(|path| Arc::from(request(addr, path, &body)));
+    let routes = routes::ROUTES.map(|path| Arc::from(request(addr, path, &body)));
     // Per route: req/s and server CPU per request, one entry per round.
     let mut rate: [Vec<f64>; 5] = Default::default();
     let mut cpu: [Vec<f64>; 5] = Default::default();
@@ -214,78 +215,8 @@ fn measure(framework: &str, addr: SocketAddr) {
     }
 }
 
-/// One HMAC-SHA256 of `id.timestamp.body` from a pre-keyed state, as a verification must
-/// compute; the tag is kept from being optimized away.
-fn hmac_floor(body: &[u8]) {
-    use hmac::{Hmac, KeyInit, Mac};
-    use std::sync::OnceLock;
-    static KEYED: OnceLock<Hmac<sha2::Sha256>> = OnceLock::new();
-    let keyed =
-        KEYED.get_or_init(|| <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&[0x31; 24]).unwrap());
-    let mut mac = keyed.clone();
-    mac.update(b"msg_2Kq8Wz.1764244800.");
-    mac.update(body);
-    std::hint::black_box(mac.finalize().into_bytes());
-}
-
 mod axum_server {
     use super::*;
-    use axum::http::StatusCode;
-    use axum::{Json, Router, routing::post};
-    use standard_webhooks::axum::Verified;
-
-    async fn plain(Json(_event): Json<Event>) -> StatusCode {
-        StatusCode::NO_CONTENT
-    }
-
-    async fn verified(Verified(Json(_event)): Verified<Json<Event>>) -> StatusCode {
-        StatusCode::NO_CONTENT
-    }
-
-    /// `plain` plus the one pass no verifier can avoid: a pre-keyed HMAC-SHA256 of the body.
-    async fn floor(body: axum::body::Bytes) -> StatusCode {
-        hmac_floor(&body);
-        // The deserializer `Json` itself uses.
-        match Json::<Event>::from_bytes(&body) {
-            Ok(Json(_event)) => StatusCode::NO_CONTENT,
-            Err(_) => StatusCode::BAD_REQUEST,
-        }
-    }
-
-    /// `plain` with the body buffered first and handed to `Json` afterwards, as `Verified`
-    /// does for any inner extractor, but nothing verified.
-    async fn twice(req: axum::extract::Request) -> StatusCode {
-        use axum::extract::FromRequest;
-        let (parts, body) = req.into_parts();
-        let Ok(bytes) = axum::body::to_bytes(body, 2 << 20).await else {
-            return StatusCode::BAD_REQUEST;
-        };
-        let req = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
-        match Json::<Event>::from_request(req, &()).await {
-            Ok(Json(_event)) => StatusCode::NO_CONTENT,
-            Err(_) => StatusCode::BAD_REQUEST,
-        }
-    }
-
-    /// `floor` with the whole verification instead of the bare HMAC: the verifier called by hand
-    /// in the handler, on the request's headers and the body as `Bytes`, without the extractor.
-    async fn direct(
-        axum::extract::State(verifier): axum::extract::State<standard_webhooks::Verifier>,
-        req: axum::extract::Request,
-    ) -> StatusCode {
-        // The headers borrowed from the request (axum's `HeaderMap` extractor would clone them).
-        let (parts, body) = req.into_parts();
-        let Ok(body) = axum::body::to_bytes(body, 2 << 20).await else {
-            return StatusCode::BAD_REQUEST;
-        };
-        if verifier.verify(&parts.headers, &body).is_err() {
-            return StatusCode::UNAUTHORIZED;
-        }
-        match Json::<Event>::from_bytes(&body) {
-            Ok(Json(_event)) => StatusCode::NO_CONTENT,
-            Err(_) => StatusCode::BAD_REQUEST,
-        }
-    }
 
     /// Starts the server on its own thread (a one-worker runtime); returns its address.
     pub fn start() -> SocketAddr {
@@ -297,16 +228,11 @@ mod axum_server {
                 .build()
                 .unwrap();
             rt.block_on(async move {
-                let app = Router::new()
-                    .route("/plain", post(plain))
-                    .route("/verified", post(verified))
-                    .route("/floor", post(floor))
-                    .route("/twice", post(twice))
-                    .route("/direct", post(direct))
-                    .with_state(verifier());
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 tx.send(listener.local_addr().unwrap()).unwrap();
-                axum::serve(listener, app).await.unwrap();
+                axum::serve(listener, routes::axum_routes::router())
+                    .await
+                    .unwrap();
             });
         });
         rx.recv_timeout(Duration::from_secs(30)).unwrap()
@@ -315,70 +241,19 @@ mod axum_server {
 
 mod actix_server {
     use super::*;
-    use actix_web::{App, HttpResponse, HttpServer, web};
-    use standard_webhooks::actix::Verified;
-
-    async fn plain(_event: web::Json<Event>) -> HttpResponse {
-        HttpResponse::NoContent().finish()
-    }
-
-    async fn verified(Verified(_event): Verified<web::Json<Event>>) -> HttpResponse {
-        HttpResponse::NoContent().finish()
-    }
-
-    /// `plain` plus the one pass no verifier can avoid: a pre-keyed HMAC-SHA256 of the body.
-    async fn floor(body: web::Bytes) -> HttpResponse {
-        hmac_floor(&body);
-        match serde_json::from_slice::<Event>(&body) {
-            Ok(_event) => HttpResponse::NoContent().finish(),
-            Err(_) => HttpResponse::BadRequest().finish(),
-        }
-    }
-
-    /// `plain` with the body buffered first and handed to `web::Json` afterwards, as `Verified`
-    /// does for any inner extractor, but nothing verified.
-    async fn twice(req: actix_web::HttpRequest, payload: web::Payload) -> HttpResponse {
-        use actix_web::FromRequest;
-        use actix_web::dev::Payload;
-        let Ok(bytes) = web::Bytes::from_request(&req, &mut payload.into_inner()).await else {
-            return HttpResponse::BadRequest().finish();
-        };
-        match web::Json::<Event>::from_request(&req, &mut Payload::from(bytes)).await {
-            Ok(_event) => HttpResponse::NoContent().finish(),
-            Err(_) => HttpResponse::BadRequest().finish(),
-        }
-    }
-
-    /// `floor` with the whole verification instead of the bare HMAC: the verifier called by hand
-    /// in the handler, on the request's headers and the body as `Bytes`, without the extractor.
-    async fn direct(
-        req: actix_web::HttpRequest,
-        verifier: web::Data<standard_webhooks::Verifier>,
-        body: web::Bytes,
-    ) -> HttpResponse {
-        if verifier.verify(req.headers(), &body).is_err() {
-            return HttpResponse::Unauthorized().finish();
-        }
-        match serde_json::from_slice::<Event>(&body) {
-            Ok(_event) => HttpResponse::NoContent().finish(),
-            Err(_) => HttpResponse::BadRequest().finish(),
-        }
-    }
+    use actix_web::{App, HttpServer};
+    use routes::actix_routes;
 
     /// Starts the server on its own thread (one worker); returns its address.
     pub fn start() -> SocketAddr {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let verifier = web::Data::new(verifier());
+                let verifier = actix_routes::verifier_data();
                 let server = HttpServer::new(move || {
                     App::new()
                         .app_data(verifier.clone())
-                        .route("/plain", web::post().to(plain))
-                        .route("/verified", web::post().to(verified))
-                        .route("/floor", web::post().to(floor))
-                        .route("/twice", web::post().to(twice))
-                        .route("/direct", web::post().to(direct))
+                        .configure(actix_routes::configure)
                 })
                 .workers(1)
                 .bind(("127.0.0.1", 0))

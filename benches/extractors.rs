@@ -5,14 +5,16 @@
 //! CARGO_TARGET_DIR=/tmp/bench-target cargo bench --all-features --bench extractors
 //! ```
 //!
-//! For each framework, one app with two routes taking the same 1 KiB JSON delivery:
-//! `/plain` (`Json<Event>`, `web::Json` on actix-web) and `/verified`
-//! (`Verified<Json<Event>>`). Requests are built and handed to the app in process (axum: the
-//! router called as a `tower` service; actix-web: `actix_web::test::call_service`), in batches
-//! of 2,000, the two routes in turn, 100 batches each; every answer must be `204`. It prints the
-//! fastest batch of each route (ns per request, request building included in both) and the
-//! median over the rounds of the difference: the extractor's cost, verification included.
-//! `benches/e2e.rs` measures the same routes over loopback.
+//! For each framework, one app with the five routes of `support/routes.rs` (`/plain`,
+//! `/verified`, `/floor`, `/twice`, `/direct`), each taking the same 1 KiB JSON delivery.
+//! Requests are built and handed to the app in process (axum: the router called as a `tower`
+//! service; actix-web: `actix_web::test::call_service`), in batches of 2,000, the routes in
+//! turn, 100 rounds; every answer must be `204`. It prints, per route, the fastest batch (ns per
+//! request, request building included) and the median over the rounds of its difference to
+//! `/plain`. `benches/e2e.rs` measures the same routes over loopback.
+//!
+//! With `--count FRAMEWORK ROUTE N` (FRAMEWORK `axum` or `actix`) it only sends `N` requests
+//! to one route, untimed: `benches/callgrind.sh` counts the instructions of a request that way.
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -26,8 +28,11 @@ use std::time::Instant;
 use standard_webhooks::{Secret, SignedHeaders, Signer};
 
 #[path = "support/delivery.rs"]
-mod support;
-use support::{Event, SECRET, body, verifier};
+mod delivery;
+#[path = "support/routes.rs"]
+mod routes;
+use delivery::{SECRET, body};
+use routes::ROUTES;
 
 const BATCH: usize = 2_000;
 const ROUNDS: usize = 100;
@@ -41,60 +46,70 @@ fn delivery() -> (Vec<u8>, SignedHeaders) {
     (body, signed)
 }
 
-/// Runs `one(path)` in batches, the two routes in turn; prints the line of the table.
-async fn measure<F, Fut>(framework: &str, mut one: F)
+/// What to run: the timed rounds over every route, or `count` requests to one route.
+#[derive(Clone, Copy)]
+enum Run {
+    Timed,
+    Count(&'static str, usize),
+}
+
+/// Sends `count` requests to `path`; every answer must be a 204.
+async fn send<F, Fut>(one: &mut F, path: &'static str, count: usize)
 where
     F: FnMut(&'static str) -> Fut,
     Fut: Future<Output = u16>,
 {
-    for path in ["/plain", "/verified"] {
-        for _ in 0..BATCH {
-            assert_eq!(one(path).await, 204, "{path}");
-        }
+    for _ in 0..count {
+        assert_eq!(one(path).await, 204, "{path}");
     }
-    let (mut best, mut diffs) = ([f64::MAX; 2], Vec::with_capacity(ROUNDS));
+}
+
+/// Runs `one(path)` in batches, the routes in turn; prints the lines of the table.
+async fn measure<F, Fut>(framework: &str, run: Run, mut one: F)
+where
+    F: FnMut(&'static str) -> Fut,
+    Fut: Future<Output = u16>,
+{
+    if let Run::Count(path, count) = run {
+        return send(&mut one, path, count).await;
+    }
+    for path in ROUTES {
+        send(&mut one, path, BATCH).await;
+    }
+    let mut best = [f64::MAX; ROUTES.len()];
+    let mut diffs: [Vec<f64>; ROUTES.len()] = Default::default();
     for _ in 0..ROUNDS {
-        let mut t = [0.0; 2];
-        for (i, path) in ["/plain", "/verified"].into_iter().enumerate() {
+        let mut t = [0.0; ROUTES.len()];
+        for (i, path) in ROUTES.into_iter().enumerate() {
             let start = Instant::now();
-            for _ in 0..BATCH {
-                assert_eq!(one(path).await, 204, "{path}");
-            }
+            send(&mut one, path, BATCH).await;
             t[i] = start.elapsed().as_nanos() as f64 / BATCH as f64;
             best[i] = best[i].min(t[i]);
         }
-        diffs.push(t[1] - t[0]);
+        for (i, d) in diffs.iter_mut().enumerate() {
+            d.push(t[i] - t[0]);
+        }
     }
-    diffs.sort_by(f64::total_cmp);
-    println!(
-        "| {framework} | {:.0} | {:.0} | {:.0} |",
-        best[0],
-        best[1],
-        diffs[diffs.len() / 2]
-    );
+    for (i, path) in ROUTES.into_iter().enumerate().skip(1) {
+        let d = &mut diffs[i];
+        d.sort_by(f64::total_cmp);
+        println!(
+            "| {framework} | `{path}` | {:.0} | {:.0} | {:.0} |",
+            best[0],
+            best[i],
+            d[d.len() / 2]
+        );
+    }
 }
 
 mod axum_app {
     use super::*;
     use axum::body::Body;
-    use axum::http::{Request, StatusCode};
-    use axum::{Json, Router, routing::post};
-    use standard_webhooks::axum::Verified;
+    use axum::http::Request;
     use tower_service::Service;
 
-    async fn plain(Json(_event): Json<Event>) -> StatusCode {
-        StatusCode::NO_CONTENT
-    }
-
-    async fn verified(Verified(Json(_event)): Verified<Json<Event>>) -> StatusCode {
-        StatusCode::NO_CONTENT
-    }
-
-    pub fn run() {
-        let app = Router::new()
-            .route("/plain", post(plain))
-            .route("/verified", post(verified))
-            .with_state(verifier());
+    pub fn run(run: Run) {
+        let app = routes::axum_routes::router();
         let (body, signed) = delivery();
         let request = |path: &str| {
             let mut b = Request::post(path)
@@ -109,7 +124,7 @@ mod axum_app {
         tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap()
-            .block_on(measure("axum 0.8", |path| {
+            .block_on(measure("axum 0.8", run, |path| {
                 let mut app = app.clone();
                 let req = request(path);
                 async move { app.call(req).await.unwrap().status().as_u16() }
@@ -119,24 +134,15 @@ mod axum_app {
 
 mod actix_app {
     use super::*;
-    use actix_web::{App, HttpResponse, test, web};
-    use standard_webhooks::actix::Verified;
+    use actix_web::{App, test};
+    use routes::actix_routes;
 
-    async fn plain(_event: web::Json<Event>) -> HttpResponse {
-        HttpResponse::NoContent().finish()
-    }
-
-    async fn verified(Verified(_event): Verified<web::Json<Event>>) -> HttpResponse {
-        HttpResponse::NoContent().finish()
-    }
-
-    pub fn run() {
+    pub fn run(run: Run) {
         actix_web::rt::System::new().block_on(async {
             let app = test::init_service(
                 App::new()
-                    .app_data(web::Data::new(verifier()))
-                    .route("/plain", web::post().to(plain))
-                    .route("/verified", web::post().to(verified)),
+                    .app_data(actix_routes::verifier_data())
+                    .configure(actix_routes::configure),
             )
             .await;
             let (body, signed) = delivery();
@@ -150,7 +156,7 @@ mod actix_app {
                 }
                 b.set_payload(body.clone()).to_request()
             };
-            measure("actix-web 4", |path| {
+            measure("actix-web 4", run, |path| {
                 let req = request(path);
                 let app = &app;
                 async move { test::call_service(app, req).await.status().as_u16() }
@@ -161,8 +167,29 @@ mod actix_app {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--count") {
+        let usage = "--count (axum|actix) ROUTE N";
+        let framework = args.get(at + 1).expect(usage);
+        let route = args.get(at + 2).expect(usage);
+        let route = ROUTES
+            .into_iter()
+            .find(|r| r == route)
+            .expect("an unknown route");
+        let count = args.get(at + 3).and_then(|n| n.parse().ok()).expect(usage);
+        let run = Run::Count(route, count);
+        match framework.as_str() {
+            "axum" => axum_app::run(run),
+            "actix" => actix_app::run(run),
+            other => {
+                eprintln!("unknown framework {other:?}: {usage}");
+                std::process::exit(2);
+            }
+        }
+        return;
+    }
     // `cargo bench --no-run` builds this; only `cargo bench` runs it.
-    if !std::env::args().any(|a| a == "--bench") {
+    if !args.iter().any(|a| a == "--bench") {
         println!("extractors: run with `cargo bench --all-features --bench extractors`");
         return;
     }
@@ -170,9 +197,10 @@ fn main() {
         "1 KiB JSON deliveries handed to the app in process, {ROUNDS} rounds of {BATCH} per route"
     );
     println!(
-        "| framework | plain, ns/request (fastest batch) | verified | added by `Verified` (median) |"
+        "| framework | route | `/plain`, ns/request (fastest batch) | route (fastest batch) \
+         | added over `/plain` (median) |"
     );
-    println!("|---|---|---|---|");
-    axum_app::run();
-    actix_app::run();
+    println!("|---|---|---|---|---|");
+    axum_app::run(Run::Timed);
+    actix_app::run(Run::Timed);
 }
