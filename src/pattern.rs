@@ -73,12 +73,14 @@ impl EventPattern {
         }
     }
 
-    /// How specific the pattern is: exact 2, resource wildcard 1, `*` 0.
-    fn specificity(&self) -> u8 {
-        match self.0 {
-            Kind::All => 0,
-            Kind::Resource(_) => 1,
-            Kind::Exact(_) => 2,
+    /// How specific the pattern is: exact before resource wildcard before `*`, and among
+    /// resource wildcards the longer prefix (of two that match the same type, one is a
+    /// prefix of the other: `loan.fee.*` is narrower than `loan.*`).
+    fn specificity(&self) -> (u8, usize) {
+        match &self.0 {
+            Kind::All => (0, 0),
+            Kind::Resource(prefix) => (1, prefix.len()),
+            Kind::Exact(_) => (2, 0),
         }
     }
 }
@@ -127,8 +129,9 @@ impl fmt::Display for EventPattern {
 /// Routes event types to values (handlers, queues, enum tags) by [`EventPattern`].
 ///
 /// The most specific matching pattern wins: an exact type before a resource wildcard, a
-/// resource wildcard before `*`; among equally specific ones (the same pattern added twice),
-/// the first added.
+/// narrower resource wildcard before a wider one (`loan.fee.*` before `loan.*`), a resource
+/// wildcard before `*`; among equally specific ones (the same pattern added twice), the first
+/// added.
 #[derive(Debug, Clone)]
 pub struct EventRoutes<T> {
     routes: Vec<(EventPattern, T)>,
@@ -234,5 +237,31 @@ mod tests {
         assert_eq!(routes.find("loan.active"), Some(&1));
         assert_eq!(routes.find("customer.active"), None);
         assert!(!routes.matches("customer.active"));
+    }
+
+    #[test]
+    fn the_narrower_resource_wildcard_wins_in_either_order() {
+        for wide_first in [true, false] {
+            let (wide, narrow) = (("loan.*", 1), ("loan.fee.*", 2));
+            let (a, b) = if wide_first {
+                (wide, narrow)
+            } else {
+                (narrow, wide)
+            };
+            let routes = EventRoutes::new()
+                .route("*", 0)
+                .unwrap()
+                .route(a.0, a.1)
+                .unwrap()
+                .route(b.0, b.1)
+                .unwrap()
+                .route("loan.fee.waived", 3)
+                .unwrap();
+            assert_eq!(routes.find("loan.fee.charged"), Some(&2), "{wide_first}");
+            assert_eq!(routes.find("loan.fee.waived"), Some(&3), "{wide_first}");
+            assert_eq!(routes.find("loan.signed"), Some(&1), "{wide_first}");
+            assert_eq!(routes.find("loan.fee"), Some(&1), "{wide_first}");
+            assert_eq!(routes.find("customer.active"), Some(&0), "{wide_first}");
+        }
     }
 }
