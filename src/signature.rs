@@ -49,6 +49,10 @@ pub(crate) struct Candidates<'h> {
     v1a: [&'h [u8; V1A_B64_LEN]; MAX_V1A_ENTRIES],
     #[cfg(feature = "ed25519")]
     v1a_len: usize,
+    /// Well-formed `v1a` entries past [`MAX_V1A_ENTRIES`]: not examined, but counted in
+    /// [`well_formed`](Self::well_formed) for the error that reports them.
+    #[cfg(feature = "ed25519")]
+    v1a_unexamined: usize,
 }
 
 /// A `v1a` entry's value decoded, if it is the canonical base64 of a 64-byte signature.
@@ -69,6 +73,8 @@ impl<'h> Candidates<'h> {
             v1a: [&[0; V1A_B64_LEN]; MAX_V1A_ENTRIES],
             #[cfg(feature = "ed25519")]
             v1a_len: 0,
+            #[cfg(feature = "ed25519")]
+            v1a_unexamined: 0,
         }
     }
 
@@ -163,15 +169,18 @@ impl<'h> Candidates<'h> {
         let Ok(b64) = <&[u8; V1A_B64_LEN]>::try_from(b64) else {
             return;
         };
-        let Some(slot) = self.v1a.get_mut(self.v1a_len) else {
-            return;
-        };
         // Kept only if it decodes (STANDARD requires padding and rejects non-canonical
         // trailing bits); kept as text, a reference, so that the pending state of a request
         // stays small, and decoded again when a public key checks it.
-        if decode_v1a(b64).is_some() {
-            *slot = b64;
-            self.v1a_len += 1;
+        if decode_v1a(b64).is_none() {
+            return;
+        }
+        match self.v1a.get_mut(self.v1a_len) {
+            Some(slot) => {
+                *slot = b64;
+                self.v1a_len += 1;
+            }
+            None => self.v1a_unexamined += 1,
         }
     }
 
@@ -204,7 +213,8 @@ impl<'h> Candidates<'h> {
     }
 
     /// How many entries are well-formed: `v1` entries that are the canonical base64 of 32
-    /// bytes (checked by decoding, only when an error is reported), and the `v1a` entries kept.
+    /// bytes (checked by decoding, only when an error is reported), and `v1a` entries that are
+    /// the canonical base64 of 64 bytes, examined or not.
     pub(crate) fn well_formed(&self) -> usize {
         let mut tag = [0u8; V1_LEN];
         let v1 = self
@@ -213,7 +223,7 @@ impl<'h> Candidates<'h> {
             .filter(|b64| matches!(STANDARD.decode_slice(b64, &mut tag), Ok(V1_LEN)))
             .count();
         #[cfg(feature = "ed25519")]
-        return v1 + self.v1a_len;
+        return v1 + self.v1a_len + self.v1a_unexamined;
         #[cfg(not(feature = "ed25519"))]
         return v1;
     }
