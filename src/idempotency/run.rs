@@ -304,7 +304,8 @@ impl<S: IdempotencyStore> Idempotency<S> {
             Some(left) => self.retry_after.min(left),
             None => self.retry_after,
         };
-        let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+        // Rounded up; `Duration::MAX` has a fraction and no second above it.
+        let secs = d.as_secs().saturating_add(u64::from(d.subsec_nanos() > 0));
         Duration::from_secs(secs.max(1))
     }
 
@@ -465,6 +466,15 @@ mod tests {
         assert_eq!(
             once.retry_after_for(Some(Duration::from_secs(600))),
             Duration::from_secs(5)
+        );
+        let unbounded = Idempotency::new(MemoryStore::new()).retry_after(Duration::MAX);
+        assert_eq!(
+            unbounded.retry_after_for(None),
+            Duration::from_secs(u64::MAX)
+        );
+        assert_eq!(
+            unbounded.retry_after_for(Some(Duration::from_secs(7))),
+            Duration::from_secs(7)
         );
     }
 }
