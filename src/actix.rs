@@ -12,18 +12,19 @@
 //! | no signature matches, or the timestamp is outside the tolerance | 401 |
 //! | body larger than the `PayloadConfig` limit (256 KiB unless you change it) | 413 |
 //! | body sent with a `Content-Encoding`, larger than 256 KiB as received | 413 |
+//! | body that could not be read (the connection broke off, malformed chunks) | 400 |
 //! | no `Verifier` in app data, or none of its keys in force | 500 |
 //! | the inner extractor's own rejection (e.g. JSON that does not parse) | as it answers |
 //!
 //! The headers are checked before the body is read, so a request without valid headers costs no
-//! buffering. The body is then buffered once under the app's own `PayloadConfig` (limit and
+//! buffering, and the timestamp again once the body is complete, so a slow upload cannot stretch
+//! the tolerance window. The body is buffered once under the app's own `PayloadConfig` (limit and
 //! content type), verified, and handed to the inner extractor along with the original
 //! `HttpRequest`, so its own configuration (`JsonConfig`, …) still applies. The signature covers
 //! the body as received: a body sent with a `Content-Encoding` (gzip, …), which actix-web's own
-//! body extractors decode when it is built with a `compress-*` feature (its default), is read
-//! and verified undecoded (up to 256 KiB, since `PayloadConfig` does not tell its limit) and
-//! handed on for the inner extractor to decode once. Never 410: senders disable an endpoint
-//! that answers 410.
+//! body extractors decode when it is built with a `compress-*` feature (its default), is read and
+//! verified undecoded (up to 256 KiB, since `PayloadConfig` does not tell its limit) and handed on
+//! for the inner extractor to decode once. Never 410: senders disable an endpoint that answers 410.
 //!
 //! ```
 //! use actix_web::{App, HttpResponse, test, web};
@@ -219,10 +220,11 @@ async fn verify_body<T>(
     verifier: &Verifier,
     keep: impl FnOnce(&crate::Message<'_>) -> T,
 ) -> Result<(T, Bytes), Rejection> {
-    // One clock reading for the whole request: a slow upload is judged by its arrival time.
+    // The headers are judged when they arrive (a stale or unsigned delivery is refused before
+    // its body is read), and the timestamp again when the body is complete.
     let pending = precheck(verifier, req.headers(), Now::system())?;
     let bytes = read_body(req, payload).await?;
-    let kept = keep(&verifier.finish(&pending, &bytes)?);
+    let kept = keep(&verifier.finish(&pending, &bytes, Now::system())?);
     Ok((kept, bytes))
 }
 

@@ -11,6 +11,7 @@
 //! | a `webhook-*` header missing or malformed | 400 |
 //! | no signature matches, or the timestamp is outside the tolerance | 401 |
 //! | body larger than the `DefaultBodyLimit` (2 MB unless you change it) | 413 |
+//! | body that could not be read (the connection broke off, malformed chunks) | 400 |
 //! | the verifier has no key in force (all its keys were retiring and expired) | 500 |
 //! | the inner extractor's own rejection (e.g. JSON that does not parse) | as it answers |
 //!
@@ -18,7 +19,8 @@
 //! does not compile.
 //!
 //! The headers are checked before the body is read, so a request without valid headers costs no
-//! buffering. The body is then buffered once under the router's own `DefaultBodyLimit`,
+//! buffering, and the timestamp again once the body is complete, so a slow upload cannot stretch
+//! the tolerance window. The body is buffered once under the router's own `DefaultBodyLimit`,
 //! verified, and handed to the inner extractor inside the original request (same headers,
 //! extensions and limits). Never 410: senders disable an endpoint that answers 410.
 //!
@@ -204,10 +206,11 @@ async fn verify_body<T>(
     verifier: &Verifier,
     keep: impl FnOnce(&crate::Message<'_>) -> T,
 ) -> Result<(T, Bytes), Rejection> {
-    // One clock reading for the whole request: a slow upload is judged by its arrival time.
+    // The headers are judged when they arrive (a stale or unsigned delivery is refused before
+    // its body is read), and the timestamp again when the body is complete.
     let pending = precheck(verifier, headers, Now::system())?;
     let bytes = buffer(body).await?;
-    let kept = keep(&verifier.finish(&pending, &bytes)?);
+    let kept = keep(&verifier.finish(&pending, &bytes, Now::system())?);
     Ok((kept, bytes))
 }
 

@@ -91,7 +91,6 @@ impl Now {
 pub(crate) struct Pending<'h> {
     h: Prepared<'h>,
     candidates: Candidates<'h>,
-    now: Now,
 }
 
 /// The headers of a delivery that passed the checks needing no body.
@@ -243,17 +242,25 @@ impl Verifier {
                 keys: self.keys_in_force_now(now),
             });
         }
-        Ok(Pending { h, candidates, now })
+        Ok(Pending { h, candidates })
     }
 
-    /// Verifies the body of a delivery whose headers passed [`begin`](Self::begin).
+    /// Verifies the body of a delivery whose headers passed [`begin`](Self::begin), as of
+    /// `now`, the time the body is complete.
+    ///
+    /// The timestamp is checked against the window again: `begin` judged it when the headers
+    /// arrived, and a body trickled in slowly must not stretch the window. Otherwise a
+    /// captured delivery could be replayed long after `T + tolerance`, past the time a
+    /// receiver is told to remember its id. Keys are judged in force at `now` as well.
     #[cfg(any(feature = "axum", feature = "actix-web"))]
     pub(crate) fn finish<'a>(
         &self,
         pending: &Pending<'a>,
         body: &'a [u8],
+        now: Now,
     ) -> Result<Message<'a>, Error> {
-        self.decide(&pending.h, &pending.candidates, pending.now, body)
+        timestamp::check_window(pending.h.at, now.secs, self.inner.tolerance)?;
+        self.decide(&pending.h, &pending.candidates, now, body)
     }
 
     /// Step 4: hashes the body once per key in force until one matches an entry.
@@ -340,12 +347,13 @@ impl Verifier {
     ) -> Result<(), Error> {
         // `begin` refuses when no entry has a usable shape; this also requires one that
         // decodes.
-        let pending = self.begin(headers, Now::at(now))?;
+        let now = Now::at(now);
+        let pending = self.begin(headers, now)?;
         if pending.candidates.well_formed() == 0 {
             return Err(Error::NoMatchingSignature {
                 header: pending.h.signature_header,
                 entries: 0,
-                keys: self.keys_in_force_now(pending.now),
+                keys: self.keys_in_force_now(now),
             });
         }
         Ok(())

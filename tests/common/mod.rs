@@ -384,7 +384,7 @@ pub async fn hostile_bodies_get_4xx(s: &Server) {
         Some(401)
     );
 
-    // Slow and genuine: accepted, judged by its arrival time.
+    // Slow and genuine, complete inside the window: accepted.
     let head4 = head(
         "/json",
         &h,
@@ -401,6 +401,23 @@ pub async fn hostile_bodies_get_4xx(s: &Server) {
         1,
         "only the genuine slow delivery ran the handler"
     );
+
+    // Genuine, its headers inside the 300 s window (signed 299 s ago) but its body complete
+    // after it (trickled in over ~3 s): the timestamp is judged again once the body is there,
+    // so a captured delivery cannot outlast the window by a slow upload. 401, no handler.
+    let late = signed(&signer, "msg_late", now() - 299, body.as_bytes());
+    let head5 = head(
+        "/json",
+        &late,
+        &format!("content-length: {}\r\nconnection: close\r\n", body.len()),
+    );
+    let mut pieces: Vec<&[u8]> = vec![&head5];
+    pieces.extend(body.as_bytes().chunks(body.len() / 10 + 1));
+    assert_eq!(
+        raw(s.addr, &pieces, Duration::from_millis(300), false).await,
+        Some(401)
+    );
+    assert_eq!(s.seen.calls(), 1, "the late delivery ran no handler");
 
     // Still healthy: a normal delivery goes through.
     let client = reqwest::Client::new();
