@@ -66,8 +66,9 @@ async fn a_panicking_handler_runs_again_on_the_retry() {
 async fn a_claim_left_by_a_dead_instance_expires_after_the_lease() {
     let store = MemoryStore::new();
     let lease = Duration::from_millis(600);
-    // What a killed instance leaves behind: a claim nobody will complete or release.
-    let claim = store.claim("msg_orphan", lease).await.unwrap();
+    // What a killed instance leaves behind: a claim nobody will complete or release, under the
+    // key of `msg_orphan` in the empty namespace (`:` then the id).
+    let claim = store.claim(":msg_orphan", lease).await.unwrap();
     assert!(matches!(claim, Claim::Claimed(_)));
 
     orphaned_claim_is_taken_over(Idempotency::new(store), lease).await;

@@ -63,7 +63,7 @@ return 0
 
 /// Keeps claims and done ids in Redis, so that every instance of a receiver sees them.
 ///
-/// One key per id (`prefix` + namespace + id): a claim is `SET key claim:TOKEN NX PX lease`,
+/// One key per id (`prefix`, namespace, `:`, id; e.g. `standard-webhooks:id:dinie:msg_1`): a claim is `SET key claim:TOKEN NX PX lease`,
 /// made atomic together with reading what is there already by a Lua script; completing sets
 /// `done` with the retention as expiry; releasing deletes the key in a script that first checks
 /// it still holds this instance's token. Redis expires keys itself: nothing to sweep. Works

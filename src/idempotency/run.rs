@@ -71,7 +71,9 @@ pub struct StoreFailure(pub Arc<StoreError>);
 /// for the semantics.
 pub struct Idempotency<S = MemoryStore> {
     store: Arc<S>,
-    namespace: Arc<str>,
+    /// What goes in front of every id in the store: the namespace made key-safe, then `:`
+    /// (see [`key_prefix`]).
+    key_prefix: Arc<str>,
     lease: Duration,
     retention: Duration,
     retry_after: Duration,
@@ -81,7 +83,7 @@ impl<S> Clone for Idempotency<S> {
     fn clone(&self) -> Self {
         Self {
             store: Arc::clone(&self.store),
-            namespace: Arc::clone(&self.namespace),
+            key_prefix: Arc::clone(&self.key_prefix),
             lease: self.lease,
             retention: self.retention,
             retry_after: self.retry_after,
@@ -93,7 +95,7 @@ impl<S> fmt::Debug for Idempotency<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Idempotency")
             .field("store", &core::any::type_name::<S>())
-            .field("namespace", &&*self.namespace)
+            .field("key_prefix", &&*self.key_prefix)
             .field("lease", &self.lease)
             .field("retention", &self.retention)
             .field("retry_after", &self.retry_after)
@@ -185,7 +187,7 @@ impl<S: IdempotencyStore> Idempotency<S> {
     pub fn from_shared(store: Arc<S>) -> Self {
         Self {
             store,
-            namespace: Arc::from(""),
+            key_prefix: key_prefix(""),
             lease: DEFAULT_LEASE,
             retention: DEFAULT_RETENTION,
             retry_after: DEFAULT_RETRY_AFTER,
@@ -214,10 +216,16 @@ impl<S: IdempotencyStore> Idempotency<S> {
         self
     }
 
-    /// Puts `namespace` in front of every id given to the store, so that several endpoints
-    /// (senders whose ids may collide) can share one store. Empty by default.
-    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
-        self.namespace = Arc::from(namespace.into());
+    /// Keeps the ids of this endpoint apart from those of other endpoints (senders whose ids
+    /// may collide) that share one store. Empty by default.
+    ///
+    /// The store key of an id is the namespace, `:`, then the id, with any `%` and `:` in the
+    /// namespace percent-encoded (`%25`, `%3A`), so that the first `:` of a key always ends
+    /// its namespace: no id sent to one namespace can reach the key of another (`tenant1` with
+    /// id `2msg` against `tenant12` with id `msg`, or the empty namespace with id `dinie:msg`
+    /// against `dinie` with `msg`).
+    pub fn namespace(mut self, namespace: impl AsRef<str>) -> Self {
+        self.key_prefix = key_prefix(namespace.as_ref());
         self
     }
 
@@ -315,10 +323,26 @@ impl<S: IdempotencyStore> Idempotency<S> {
         self.retry_after_for(None)
     }
 
-    /// The store key of `id`: the namespace, then the id. The ticket keeps it, so it is owned.
+    /// The store key of `id`: the key prefix, then the id. The ticket keeps it, so it is owned.
     fn key(&self, id: &str) -> String {
-        format!("{}{id}", self.namespace)
+        format!("{}{id}", self.key_prefix)
     }
+}
+
+/// The prefix of every store key of `namespace`: the namespace with `%` and `:` percent-encoded,
+/// then `:`. Since the encoded namespace holds no `:`, a key's first `:` ends it, and keys of
+/// different namespaces never meet.
+fn key_prefix(namespace: &str) -> Arc<str> {
+    let mut prefix = String::with_capacity(namespace.len() + 1);
+    for c in namespace.chars() {
+        match c {
+            '%' => prefix.push_str("%25"),
+            ':' => prefix.push_str("%3A"),
+            c => prefix.push(c),
+        }
+    }
+    prefix.push(':');
+    Arc::from(prefix)
 }
 
 /// What [`Idempotency::begin`] found.
@@ -434,8 +458,8 @@ mod tests {
     #[test]
     fn namespaces_keep_endpoints_apart() {
         let store = Arc::new(MemoryStore::new());
-        let a = Idempotency::from_shared(Arc::clone(&store)).namespace("a:");
-        let b = Idempotency::from_shared(Arc::clone(&store)).namespace("b:");
+        let a = Idempotency::from_shared(Arc::clone(&store)).namespace("a");
+        let b = Idempotency::from_shared(Arc::clone(&store)).namespace("b");
         assert!(matches!(
             now(a.run_id("msg", async { true })).unwrap(),
             Outcome::Ran { .. }
@@ -449,6 +473,42 @@ mod tests {
             Outcome::Done
         ));
         assert_eq!(store.len(), 2);
+    }
+
+    /// No id sent to one namespace reaches the key of another, whatever the two namespaces.
+    #[test]
+    fn no_id_crosses_into_another_namespace() {
+        let cases = [
+            (("tenant1", "2msg_x"), ("tenant12", "msg_x")),
+            (("", "dinie:msg"), ("dinie", "msg")),
+            (("a:b", "c"), ("a", "b:c")),
+            (("a%3A", "b"), ("a:", "b")),
+            (("a", ":b"), ("a:", "b")),
+        ];
+        for ((ns_a, id_a), (ns_b, id_b)) in cases {
+            let store = Arc::new(MemoryStore::new());
+            let a = Idempotency::from_shared(Arc::clone(&store)).namespace(ns_a);
+            let b = Idempotency::from_shared(Arc::clone(&store)).namespace(ns_b);
+            assert_ne!(
+                a.key(id_a),
+                b.key(id_b),
+                "{ns_a:?}/{id_a:?} {ns_b:?}/{id_b:?}"
+            );
+            assert!(matches!(
+                now(a.run_id(id_a, async { true })).unwrap(),
+                Outcome::Ran { .. }
+            ));
+            assert!(
+                matches!(
+                    now(b.run_id(id_b, async { true })).unwrap(),
+                    Outcome::Ran { .. }
+                ),
+                "{ns_a:?}/{id_a:?} marked {ns_b:?}/{id_b:?} as done"
+            );
+        }
+        let plain = Idempotency::new(MemoryStore::new());
+        assert_eq!(plain.key("msg_1"), ":msg_1");
+        assert_eq!(plain.namespace("dinie").key("msg_1"), "dinie:msg_1");
     }
 
     #[test]

@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Where an [`Idempotency`](crate::Idempotency) keeps the ids being processed and those done.
 ///
 /// Three operations, each atomic in the store, each on one key (the message id, with the
-/// namespace of the [`Idempotency`](crate::Idempotency) in front):
+/// namespace of the [`Idempotency`](crate::Idempotency) and `:` in front; see
+/// [`Idempotency::namespace`](crate::Idempotency::namespace)):
 ///
 /// | operation | key absent or expired | claimed by the caller | claimed by another | done |
 /// | --- | --- | --- | --- | --- |
