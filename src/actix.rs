@@ -261,7 +261,7 @@ async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<Bytes, Re
 const ENCODED_LIMIT: usize = 262_144;
 
 /// Whether the request declares a content coding: a `Content-Encoding` other than `identity`.
-fn has_content_coding(headers: &HeaderMap) -> bool {
+pub(crate) fn has_content_coding(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::CONTENT_ENCODING)
         .any(|v| !v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"identity"))

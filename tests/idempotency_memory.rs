@@ -231,6 +231,56 @@ mod actix {
         );
     }
 
+    /// A delivery sent gzipped is verified as received (still encoded), and the event type the
+    /// route gets is read from the body as the route itself reads it: decoded.
+    #[cfg(feature = "serde")]
+    #[actix_web::test]
+    async fn actix_reads_the_event_type_of_an_encoded_body_decoded() {
+        use std::io::Write as _;
+        let route = |delivery: web::ReqData<Delivery>, bytes: web::Bytes| async move {
+            HttpResponse::Ok().body(format!(
+                "{} {:?} {}",
+                delivery.id(),
+                delivery.event_type(),
+                String::from_utf8_lossy(&bytes)
+            ))
+        };
+        let app = test::init_service(
+            App::new().service(
+                web::resource("/webhooks")
+                    .wrap(IdempotencyMiddleware::new(
+                        verifier(),
+                        Idempotency::new(MemoryStore::new()),
+                    ))
+                    .route(web::post().to(route)),
+            ),
+        )
+        .await;
+        for (id, gzipped) in [("msg_plain", false), ("msg_gzip", true)] {
+            let json = body(id);
+            let sent = if gzipped {
+                let mut gz = flate2::write::GzEncoder::new(Vec::new(), Default::default());
+                gz.write_all(json.as_bytes()).unwrap();
+                gz.finish().unwrap()
+            } else {
+                json.clone().into_bytes()
+            };
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            let signed = Signer::new(secret()).headers(id, now, &sent);
+            let mut req = test::TestRequest::post().uri("/webhooks").set_payload(sent);
+            for (name, value) in signed.iter() {
+                req = req.insert_header((name, value));
+            }
+            if gzipped {
+                req = req.insert_header(("content-encoding", "gzip"));
+            }
+            let answer = test::call_service(&app, req.to_request()).await;
+            assert_eq!(answer.status().as_u16(), 200, "{id}");
+            let text = String::from_utf8(test::read_body(answer).await.to_vec()).unwrap();
+            assert_eq!(text, format!("{id} Some(\"loan.signed\") {json}"));
+        }
+    }
+
     /// Polls two futures on one task (actix's test services are not `Send`).
     async fn futures_join<A: std::future::Future, B: std::future::Future>(
         a: A,

@@ -147,7 +147,12 @@ where
                         return Ok(ServiceResponse::new(http_req, response).map_into_right_body());
                     }
                 };
-            let info = Delivery::new(delivery.id, delivery.timestamp, &delivery.payload);
+            let decoded = body_for_event_type(&http_req, &delivery.payload).await;
+            let info = Delivery::new(
+                delivery.id,
+                delivery.timestamp,
+                decoded.as_ref().unwrap_or(&delivery.payload),
+            );
             let id = info.id().to_owned();
             http_req.extensions_mut().insert(info);
 
@@ -193,6 +198,25 @@ where
             Ok(response.map_into_left_body())
         })
     }
+}
+
+/// The body as the route will read it, for [`Delivery::event_type`], when that differs from
+/// the verified bytes: a body sent with a `Content-Encoding` is verified as received, still
+/// encoded, and actix-web's body extractors decode it for the route (with a `compress-*`
+/// feature). It is decoded here the same way, under the app's `PayloadConfig`. `None` when
+/// there is nothing to decode, without the `serde` feature (no event type is read), or when
+/// decoding fails (the route's extractor will then refuse the body too).
+async fn body_for_event_type(
+    req: &::actix_web::HttpRequest,
+    verified: &::actix_web::web::Bytes,
+) -> Option<::actix_web::web::Bytes> {
+    use ::actix_web::FromRequest as _;
+    if !cfg!(feature = "serde") || !crate::actix::has_content_coding(req.headers()) {
+        return None;
+    }
+    ::actix_web::web::Bytes::from_request(req, &mut Payload::from(verified.clone()))
+        .await
+        .ok()
 }
 
 fn answer<B>(
