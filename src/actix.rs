@@ -17,14 +17,15 @@
 //! | the inner extractor's own rejection (e.g. JSON that does not parse) | as it answers |
 //!
 //! The headers are checked before the body is read, so a request without valid headers costs no
-//! buffering, and the timestamp again once the body is complete, so a slow upload cannot stretch
-//! the tolerance window. The body is buffered once under the app's own `PayloadConfig` (limit and
-//! content type), verified, and handed to the inner extractor along with the original
-//! `HttpRequest`, so its own configuration (`JsonConfig`, …) still applies. The signature covers
-//! the body as received: a body sent with a `Content-Encoding` (gzip, …), which actix-web's own
-//! body extractors decode when it is built with a `compress-*` feature (its default), is read and
-//! verified undecoded (up to 256 KiB, since `PayloadConfig` does not tell its limit) and handed on
-//! for the inner extractor to decode once. Never 410: senders disable an endpoint that answers 410.
+//! buffering, and the timestamp again once the body is complete if it had to be waited for, so a
+//! slow upload cannot stretch the tolerance window. The body is buffered once under the app's own
+//! `PayloadConfig` (limit and content type), verified, and handed to the inner extractor along with
+//! the original `HttpRequest`, so its own configuration (`JsonConfig`, …) still applies. The
+//! signature covers the body as received: a body sent with a `Content-Encoding` (gzip, …), which
+//! actix-web's own body extractors decode when it is built with a `compress-*` feature (its
+//! default), is read and verified undecoded (up to 256 KiB, since `PayloadConfig` does not tell its
+//! limit) and handed on for the inner extractor to decode once. Never 410: senders disable an
+//! endpoint that answers 410.
 //!
 //! ```
 //! use actix_web::{App, HttpResponse, test, web};
@@ -122,7 +123,7 @@ use ::actix_web::web::{self, Bytes};
 use ::actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
 
 use crate::headers::{self, HeaderSource};
-use crate::rejection::precheck;
+use crate::rejection::{precheck, read_noting_waits};
 use crate::verifier::{Now, Verifier};
 
 pub use crate::rejection::Rejection;
@@ -221,10 +222,12 @@ async fn verify_body<T>(
     keep: impl FnOnce(&crate::Message<'_>) -> T,
 ) -> Result<(T, Bytes), Rejection> {
     // The headers are judged when they arrive (a stale or unsigned delivery is refused before
-    // its body is read), and the timestamp again when the body is complete.
+    // its body is read), and the timestamp again when the body is complete if reading it had
+    // to wait for the client (a slow upload must not stretch the window).
     let pending = precheck(verifier, req.headers(), Now::system())?;
-    let bytes = read_body(req, payload).await?;
-    let kept = keep(&verifier.finish(&pending, &bytes, Now::system())?);
+    let (bytes, waited) = read_noting_waits(read_body(req, payload)).await;
+    let bytes = bytes?;
+    let kept = keep(&verifier.finish(&pending, &bytes, waited.then(Now::system))?);
     Ok((kept, bytes))
 }
 

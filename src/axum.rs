@@ -19,10 +19,10 @@
 //! does not compile.
 //!
 //! The headers are checked before the body is read, so a request without valid headers costs no
-//! buffering, and the timestamp again once the body is complete, so a slow upload cannot stretch
-//! the tolerance window. The body is buffered once under the router's own `DefaultBodyLimit`,
-//! verified, and handed to the inner extractor inside the original request (same headers,
-//! extensions and limits). Never 410: senders disable an endpoint that answers 410.
+//! buffering, and the timestamp again once the body is complete if it had to be waited for, so a
+//! slow upload cannot stretch the tolerance window. The body is buffered once under the router's
+//! own `DefaultBodyLimit`, verified, and handed to the inner extractor inside the original request
+//! (same headers, extensions and limits). Never 410: senders disable an endpoint that answers 410.
 //!
 //! ```
 //! use axum::{Json, Router, http::StatusCode, routing::post};
@@ -109,7 +109,7 @@ use ::axum::extract::{FromRef, FromRequest, Request};
 use ::axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt as _;
 
-use crate::rejection::precheck;
+use crate::rejection::{precheck, read_noting_waits};
 use crate::verifier::{Now, Verifier};
 
 pub use crate::rejection::Rejection;
@@ -207,10 +207,12 @@ async fn verify_body<T>(
     keep: impl FnOnce(&crate::Message<'_>) -> T,
 ) -> Result<(T, Bytes), Rejection> {
     // The headers are judged when they arrive (a stale or unsigned delivery is refused before
-    // its body is read), and the timestamp again when the body is complete.
+    // its body is read), and the timestamp again when the body is complete if reading it had
+    // to wait for the client (a slow upload must not stretch the window).
     let pending = precheck(verifier, headers, Now::system())?;
-    let bytes = buffer(body).await?;
-    let kept = keep(&verifier.finish(&pending, &bytes, Now::system())?);
+    let (bytes, waited) = read_noting_waits(buffer(body)).await;
+    let bytes = bytes?;
+    let kept = keep(&verifier.finish(&pending, &bytes, waited.then(Now::system))?);
     Ok((kept, bytes))
 }
 

@@ -130,6 +130,22 @@ pub(crate) fn precheck<'h, H: HeaderSource + ?Sized>(
     verifier.begin(headers, now).map_err(Rejection::from)
 }
 
+/// Awaits `read` (the body being read) and tells whether it ever had to wait for the client
+/// (was polled and not ready). A read that never waited found the whole body in memory already,
+/// so no time worth counting passed since [`precheck`]; one that waited is judged again at the
+/// time it completes (see [`Verifier::finish`]).
+pub(crate) async fn read_noting_waits<F: core::future::Future>(read: F) -> (F::Output, bool) {
+    let mut read = core::pin::pin!(read);
+    let mut waited = false;
+    let output = core::future::poll_fn(|cx| {
+        let poll = read.as_mut().poll(cx);
+        waited |= poll.is_pending();
+        poll
+    })
+    .await;
+    (output, waited)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +154,19 @@ mod tests {
 
     fn verifier(secret: &Secret) -> Verifier {
         Verifier::builder().secret(secret.clone()).build().unwrap()
+    }
+
+    #[test]
+    fn a_read_that_had_to_wait_is_noted() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        assert_eq!(rt.block_on(read_noting_waits(async { 7 })), (7, false));
+        let waits_once = async {
+            tokio::task::yield_now().await;
+            8
+        };
+        assert_eq!(rt.block_on(read_noting_waits(waits_once)), (8, true));
     }
 
     fn secret() -> Secret {

@@ -91,6 +91,8 @@ impl Now {
 pub(crate) struct Pending<'h> {
     h: Prepared<'h>,
     candidates: Candidates<'h>,
+    /// When the headers were judged.
+    now: Now,
 }
 
 /// The headers of a delivery that passed the checks needing no body.
@@ -242,24 +244,31 @@ impl Verifier {
                 keys: self.keys_in_force_now(now),
             });
         }
-        Ok(Pending { h, candidates })
+        Ok(Pending { h, candidates, now })
     }
 
-    /// Verifies the body of a delivery whose headers passed [`begin`](Self::begin), as of
-    /// `now`, the time the body is complete.
+    /// Verifies the body of a delivery whose headers passed [`begin`](Self::begin).
     ///
-    /// The timestamp is checked against the window again: `begin` judged it when the headers
-    /// arrived, and a body trickled in slowly must not stretch the window. Otherwise a
-    /// captured delivery could be replayed long after `T + tolerance`, past the time a
-    /// receiver is told to remember its id. Keys are judged in force at `now` as well.
+    /// `later` is the time the body was complete, if reading it had to wait for the client:
+    /// the timestamp is then checked against the window again, and keys are judged in force
+    /// at that time. `begin` judged the timestamp when the headers arrived, and a body
+    /// trickled in slowly must not stretch the window: a captured delivery could otherwise be
+    /// replayed long after `T + tolerance`, past the time a receiver is told to remember its
+    /// id. `None` (the body was in memory already) decides as of `begin`'s time.
     #[cfg(any(feature = "axum", feature = "actix-web"))]
     pub(crate) fn finish<'a>(
         &self,
         pending: &Pending<'a>,
         body: &'a [u8],
-        now: Now,
+        later: Option<Now>,
     ) -> Result<Message<'a>, Error> {
-        timestamp::check_window(pending.h.at, now.secs, self.inner.tolerance)?;
+        let now = match later {
+            Some(now) => {
+                timestamp::check_window(pending.h.at, now.secs, self.inner.tolerance)?;
+                now
+            }
+            None => pending.now,
+        };
         self.decide(&pending.h, &pending.candidates, now, body)
     }
 
@@ -347,13 +356,12 @@ impl Verifier {
     ) -> Result<(), Error> {
         // `begin` refuses when no entry has a usable shape; this also requires one that
         // decodes.
-        let now = Now::at(now);
-        let pending = self.begin(headers, now)?;
+        let pending = self.begin(headers, Now::at(now))?;
         if pending.candidates.well_formed() == 0 {
             return Err(Error::NoMatchingSignature {
                 header: pending.h.signature_header,
                 entries: 0,
-                keys: self.keys_in_force_now(now),
+                keys: self.keys_in_force_now(pending.now),
             });
         }
         Ok(())
