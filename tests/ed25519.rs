@@ -372,23 +372,18 @@ fn extra_v1a_entries_beyond_the_cap_are_not_examined() {
         "{} {good}",
         [decoy.as_str(); standard_webhooks::MAX_V1A_ENTRIES].join(" ")
     );
-    // Not examined, but counted: the error reports every well-formed entry.
-    assert_eq!(
-        verify(&v, b"m", ts.as_bytes(), beyond.as_bytes(), b"x", now).unwrap_err(),
-        Error::NoMatchingSignature {
-            header: "webhook-signature",
-            entries: standard_webhooks::MAX_V1A_ENTRIES + 1,
-            keys: 1
-        }
-    );
-    // An entry past the cap that does not decode is not counted.
+    // Not examined, but counted: the error reports every well-formed entry; an entry past the
+    // cap that does not decode is not counted.
     let broken = format!("{beyond} v1a,{}", "A".repeat(88));
-    assert_eq!(
-        verify(&v, b"m", ts.as_bytes(), broken.as_bytes(), b"x", now).unwrap_err(),
-        Error::NoMatchingSignature {
-            header: "webhook-signature",
-            entries: standard_webhooks::MAX_V1A_ENTRIES + 1,
-            keys: 1
-        }
-    );
+    for header in [&beyond, &broken] {
+        assert_eq!(
+            verify(&v, b"m", ts.as_bytes(), header.as_bytes(), b"x", now).unwrap_err(),
+            Error::NoMatchingSignature {
+                header: "webhook-signature",
+                entries: standard_webhooks::MAX_V1A_ENTRIES + 1,
+                keys: 1
+            },
+            "{header}"
+        );
+    }
 }

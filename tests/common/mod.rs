@@ -320,6 +320,24 @@ impl Server {
     }
 }
 
+/// Posts `body` to `/json` with `headers`, the body in ten pieces `pause` apart after the head;
+/// the status, as [`raw`] gives it.
+async fn trickle(
+    s: &Server,
+    headers: &[(&str, String)],
+    body: &str,
+    pause: Duration,
+) -> Option<u16> {
+    let head = head(
+        "/json",
+        headers,
+        &format!("content-length: {}\r\nconnection: close\r\n", body.len()),
+    );
+    let mut pieces: Vec<&[u8]> = vec![&head];
+    pieces.extend(body.as_bytes().chunks(body.len() / 10 + 1));
+    raw(s.addr, &pieces, pause, false).await
+}
+
 /// Hostile bodies against a running server (routes `/json` and `/raw`, body limit
 /// [`LIMIT`]): every one gets 4xx, the handler runs only for the genuine slow delivery, and the
 /// server stays healthy.
@@ -372,28 +390,14 @@ pub async fn hostile_bodies_get_4xx(s: &Server) {
 
     // Slow: the body trickles in over ~1 s. Forged: 401 once it is complete.
     let forged = body.replace("ln_1", "ln_2");
-    let head3 = head(
-        "/json",
-        &h,
-        &format!("content-length: {}\r\nconnection: close\r\n", forged.len()),
-    );
-    let mut pieces: Vec<&[u8]> = vec![&head3];
-    pieces.extend(forged.as_bytes().chunks(forged.len() / 10 + 1));
     assert_eq!(
-        raw(s.addr, &pieces, Duration::from_millis(100), false).await,
+        trickle(s, &h, &forged, Duration::from_millis(100)).await,
         Some(401)
     );
 
     // Slow and genuine, complete inside the window: accepted.
-    let head4 = head(
-        "/json",
-        &h,
-        &format!("content-length: {}\r\nconnection: close\r\n", body.len()),
-    );
-    let mut pieces: Vec<&[u8]> = vec![&head4];
-    pieces.extend(body.as_bytes().chunks(body.len() / 10 + 1));
     assert_eq!(
-        raw(s.addr, &pieces, Duration::from_millis(100), false).await,
+        trickle(s, &h, &body, Duration::from_millis(100)).await,
         Some(200)
     );
     assert_eq!(
@@ -406,15 +410,8 @@ pub async fn hostile_bodies_get_4xx(s: &Server) {
     // after it (trickled in over ~3 s): the timestamp is judged again once the body is there,
     // so a captured delivery cannot outlast the window by a slow upload. 401, no handler.
     let late = signed(&signer, "msg_late", now() - 299, body.as_bytes());
-    let head5 = head(
-        "/json",
-        &late,
-        &format!("content-length: {}\r\nconnection: close\r\n", body.len()),
-    );
-    let mut pieces: Vec<&[u8]> = vec![&head5];
-    pieces.extend(body.as_bytes().chunks(body.len() / 10 + 1));
     assert_eq!(
-        raw(s.addr, &pieces, Duration::from_millis(300), false).await,
+        trickle(s, &late, &body, Duration::from_millis(300)).await,
         Some(401)
     );
     assert_eq!(s.seen.calls(), 1, "the late delivery ran no handler");
