@@ -63,11 +63,11 @@ return 0
 
 /// Keeps claims and done ids in Redis, so that every instance of a receiver sees them.
 ///
-/// One key per id (`prefix`, namespace, `:`, id; e.g. `standard-webhooks:id:dinie:msg_1`): a claim is `SET key claim:TOKEN NX PX lease`,
-/// made atomic together with reading what is there already by a Lua script; completing sets
-/// `done` with the retention as expiry; releasing deletes the key in a script that first checks
-/// it still holds this instance's token. Redis expires keys itself: nothing to sweep. Works
-/// with Redis 2.6.12 and later, and Valkey.
+/// One key per id (`prefix`, namespace, `:`, id; e.g. `standard-webhooks:id:dinie:msg_1`): a
+/// claim is `SET key claim:TOKEN NX PX lease`, made atomic together with reading what is there
+/// already by a Lua script; completing sets `done` with the retention as expiry; releasing
+/// deletes the key in a script that first checks it still holds this instance's token. Redis
+/// expires keys itself: nothing to sweep. Works with Redis 2.6.12 and later, and Valkey.
 ///
 /// Every command times out after 1 s by default ([`connect`](Self::connect)), so a Redis that
 /// hangs turns into a 503 for the sender to retry, not a hung request.

@@ -224,8 +224,8 @@ impl<S: IdempotencyStore> Idempotency<S> {
     /// its namespace: no id sent to one namespace can reach the key of another (`tenant1` with
     /// id `2msg` against `tenant12` with id `msg`, or the empty namespace with id `dinie:msg`
     /// against `dinie` with `msg`).
-    pub fn namespace(mut self, namespace: impl AsRef<str>) -> Self {
-        self.key_prefix = key_prefix(namespace.as_ref());
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.key_prefix = key_prefix(&namespace.into());
         self
     }
 
