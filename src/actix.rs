@@ -123,8 +123,8 @@ use ::actix_web::web::{self, Bytes};
 use ::actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
 
 use crate::headers::{self, HeaderSource};
-use crate::rejection::{precheck, read_noting_waits};
-use crate::verifier::{Now, Verifier};
+use crate::rejection::verify_read;
+use crate::verifier::Verifier;
 
 pub use crate::rejection::Rejection;
 
@@ -208,27 +208,14 @@ pub async fn verify_request(
     payload: &mut Payload,
     verifier: &Verifier,
 ) -> Result<VerifiedDelivery<Bytes>, Rejection> {
-    let (delivery, bytes) =
-        verify_body(req, payload, verifier, |m| VerifiedDelivery::new(m, ())).await?;
+    let (delivery, bytes) = verify_read(
+        verifier,
+        req.headers(),
+        || read_body(req, payload),
+        |m| VerifiedDelivery::new(m, ()),
+    )
+    .await?;
     Ok(delivery.with_payload(bytes))
-}
-
-/// The whole verification of a request: checks the headers, buffers the body, verifies it,
-/// and returns `keep` of the verified message (what the caller needs of it) with the body.
-async fn verify_body<T>(
-    req: &HttpRequest,
-    payload: &mut Payload,
-    verifier: &Verifier,
-    keep: impl FnOnce(&crate::Message<'_>) -> T,
-) -> Result<(T, Bytes), Rejection> {
-    // The headers are judged when they arrive (a stale or unsigned delivery is refused before
-    // its body is read), and the timestamp again when the body is complete if reading it had
-    // to wait for the client (a slow upload must not stretch the window).
-    let pending = precheck(verifier, req.headers(), Now::system())?;
-    let (bytes, waited) = read_noting_waits(read_body(req, payload)).await;
-    let bytes = bytes?;
-    let kept = keep(&verifier.finish(&pending, &bytes, waited.then(Now::system))?);
-    Ok((kept, bytes))
 }
 
 /// The body exactly as received, which is what the signature covers.
@@ -281,7 +268,13 @@ where
     E: FromRequest,
 {
     let verifier = app_verifier(&req).ok_or(Rejection::MissingVerifier)?;
-    let (kept, bytes) = verify_body(&req, &mut payload, verifier, keep).await?;
+    let (kept, bytes) = verify_read(
+        verifier,
+        req.headers(),
+        || read_body(&req, &mut payload),
+        keep,
+    )
+    .await?;
     let inner = E::from_request(&req, &mut Payload::from(bytes))
         .await
         .map_err(Into::into)?;

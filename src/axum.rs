@@ -109,8 +109,8 @@ use ::axum::extract::{FromRef, FromRequest, Request};
 use ::axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt as _;
 
-use crate::rejection::{precheck, read_noting_waits};
-use crate::verifier::{Now, Verifier};
+use crate::rejection::verify_read;
+use crate::verifier::Verifier;
 
 pub use crate::rejection::Rejection;
 
@@ -189,31 +189,15 @@ pub(crate) async fn verify_parts(
     verifier: &Verifier,
 ) -> Result<(VerifiedDelivery<()>, http::request::Parts, Bytes), Rejection> {
     let (parts, body) = req.with_limited_body().into_parts();
-    let (delivery, bytes) = verify_body(&parts.headers, body, verifier, |m| {
-        VerifiedDelivery::new(m, ())
-    })
+    // `with_limited_body` put the body under the router's `DefaultBodyLimit`.
+    let (delivery, bytes) = verify_read(
+        verifier,
+        &parts.headers,
+        || buffer(body),
+        |m| VerifiedDelivery::new(m, ()),
+    )
     .await?;
     Ok((delivery, parts, bytes))
-}
-
-/// The whole verification of a request, given its `headers` and its `body` (already under the
-/// router's `DefaultBodyLimit`, by `RequestExt::with_limited_body`): checks the headers,
-/// buffers the body, verifies it, and returns `keep` of the verified message (what the caller
-/// needs of it) with the buffered body.
-async fn verify_body<T>(
-    headers: &http::HeaderMap,
-    body: Body,
-    verifier: &Verifier,
-    keep: impl FnOnce(&crate::Message<'_>) -> T,
-) -> Result<(T, Bytes), Rejection> {
-    // The headers are judged when they arrive (a stale or unsigned delivery is refused before
-    // its body is read), and the timestamp again when the body is complete if reading it had
-    // to wait for the client (a slow upload must not stretch the window).
-    let pending = precheck(verifier, headers, Now::system())?;
-    let (bytes, waited) = read_noting_waits(buffer(body)).await;
-    let bytes = bytes?;
-    let kept = keep(&verifier.finish(&pending, &bytes, waited.then(Now::system))?);
-    Ok((kept, bytes))
 }
 
 /// The whole body. A body that arrives in one piece (the usual webhook) is kept as it is,
@@ -306,7 +290,7 @@ where
     let mut req = req.with_limited_body();
     let body = core::mem::take(req.body_mut());
     let verifier = Verifier::from_ref(state);
-    let (kept, bytes) = verify_body(req.headers(), body, &verifier, keep)
+    let (kept, bytes) = verify_read(&verifier, req.headers(), || buffer(body), keep)
         .await
         .map_err(VerifiedRejection::Verification)?;
     drop(verifier); // not kept alive while the inner extractor runs

@@ -130,11 +130,37 @@ pub(crate) fn precheck<'h, H: HeaderSource + ?Sized>(
     verifier.begin(headers, now).map_err(Rejection::from)
 }
 
+/// The whole verification of a request for both extractors, given its `headers` and `read`, which
+/// starts reading its body under the framework's limit: checks the headers, reads
+/// the body, verifies it, and returns `keep` of the verified message (what the caller needs of
+/// it) with the body.
+///
+/// The headers are judged when they arrive (a stale or unsigned delivery is refused before its
+/// body is read), and the timestamp again when the body is complete if reading it had to wait
+/// for the client (a slow upload must not stretch the window).
+pub(crate) async fn verify_read<H, F, B, T>(
+    verifier: &Verifier,
+    headers: &H,
+    read: impl FnOnce() -> F,
+    keep: impl FnOnce(&crate::Message<'_>) -> T,
+) -> Result<(T, B), Rejection>
+where
+    H: HeaderSource + ?Sized,
+    F: core::future::Future<Output = Result<B, Rejection>>,
+    B: AsRef<[u8]>,
+{
+    let pending = precheck(verifier, headers, Now::system())?;
+    let (body, waited) = read_noting_waits(read()).await;
+    let body = body?;
+    let kept = keep(&verifier.finish(&pending, body.as_ref(), waited.then(Now::system))?);
+    Ok((kept, body))
+}
+
 /// Awaits `read` (the body being read) and tells whether it ever had to wait for the client
 /// (was polled and not ready). A read that never waited found the whole body in memory already,
 /// so no time worth counting passed since [`precheck`]; one that waited is judged again at the
 /// time it completes (see [`Verifier::finish`]).
-pub(crate) async fn read_noting_waits<F: core::future::Future>(read: F) -> (F::Output, bool) {
+async fn read_noting_waits<F: core::future::Future>(read: F) -> (F::Output, bool) {
     let mut read = core::pin::pin!(read);
     let mut waited = false;
     let output = core::future::poll_fn(|cx| {
