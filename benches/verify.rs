@@ -48,7 +48,7 @@ const SECRETS: [&str; 5] = [
     "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
     "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
     "whsec_3q2+7wAAAAAAAAAAAAAAAAAAAAAAAAAA",
-    "whsec_c2VjcmV0LWtleS1udW1iZXItZm91cg==",
+    "whsec_c2VjcmV0LWtleS1udW1iZXItZm91ci1sb25nIQ==",
     "whsec_a2V5LWZpdmUta2V5LWZpdmUta2V5LWZpdmU=",
 ];
 const ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";

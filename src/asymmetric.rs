@@ -33,7 +33,7 @@ use curve25519_dalek::edwards::CompressedEdwardsY;
 use ed25519_dalek::ed25519::signature::{MultipartSigner, MultipartVerifier};
 use zeroize::Zeroizing;
 
-use crate::secret::{LENIENT, SECRET_PREFIX};
+use crate::secret::{SECRET_PREFIX, decode_lenient};
 
 /// The prefix of an Ed25519 public key.
 pub const PUBLIC_KEY_PREFIX: &str = "whpk_";
@@ -89,7 +89,7 @@ fn decode_32(s: &str, expected: &'static str) -> Result<Zeroizing<[u8; 32]>, Key
             None => KeyError::MissingPrefix { expected },
         });
     };
-    let bytes = Zeroizing::new(LENIENT.decode(b64).map_err(|_| KeyError::InvalidBase64)?);
+    let bytes = Zeroizing::new(decode_lenient(b64).ok_or(KeyError::InvalidBase64)?);
     let mut out = Zeroizing::new([0u8; 32]);
     if bytes.len() != out.len() {
         return Err(KeyError::InvalidLength { found: bytes.len() });
@@ -119,6 +119,12 @@ impl PublicKey {
     /// The 32 raw bytes.
     pub fn to_bytes(&self) -> [u8; 32] {
         self.key.to_bytes()
+    }
+
+    /// The key's [`Fingerprint`](crate::Fingerprint), as [`Verifier::keys`](crate::Verifier::keys)
+    /// and the logs name it.
+    pub fn fingerprint(&self) -> crate::Fingerprint {
+        crate::Fingerprint::of_public_key(&self.key.to_bytes())
     }
 
     /// Strictly verifies a 64-byte signature over the concatenation of `parts`, streaming them.
@@ -222,8 +228,13 @@ mod tests {
         let sk: SigningKey = SK.parse().unwrap();
         assert_eq!(sk.public_key(), pk);
         assert_eq!(pk.to_string(), PK);
-        // Padding is optional.
+        // Padding is optional, and excess `=` is ignored.
         assert_eq!(PK.trim_end_matches('=').parse::<PublicKey>().unwrap(), pk);
+        assert_eq!(format!("{PK}==").parse::<PublicKey>().unwrap(), pk);
+        assert_eq!(
+            format!("{SK}=").parse::<SigningKey>().unwrap().public_key(),
+            pk
+        );
     }
 
     #[test]

@@ -66,15 +66,6 @@ pub enum Error {
         tolerance_secs: u64,
     },
 
-    /// The signature header holds more entries than a verifier examines.
-    #[error("header `{header}` has more than {limit} signature entries")]
-    TooManySignatures {
-        /// The header's name.
-        header: &'static str,
-        /// The maximum number of entries examined ([`MAX_SIGNATURE_ENTRIES`](crate::MAX_SIGNATURE_ENTRIES)).
-        limit: usize,
-    },
-
     /// No entry of the signature header verifies under any key in force.
     #[error(
         "no signature in `{header}` matches a trusted key (well-formed entries: {entries}, keys in force: {keys})"
@@ -91,6 +82,49 @@ pub enum Error {
     /// A verifier or signer was built without any key.
     #[error("no key configured: add at least one secret")]
     NoKeys,
+
+    /// Every key given to a verifier had expired at the time it was built or reloaded: it
+    /// would refuse every delivery. Add the sender's current secret.
+    #[error(
+        "no key is in force: all {keys} configured keys have expired (the last one at {}); add the sender's current secret",
+        crate::config::rfc3339(*last_expiry)
+    )]
+    AllKeysExpired {
+        /// How many keys were given.
+        keys: usize,
+        /// When the last of them expired.
+        last_expiry: time::OffsetDateTime,
+    },
+
+    /// One entry of a key configuration ([`VerifierBuilder::secrets_from_config`]) cannot be
+    /// used. `found` describes what the entry looks like without showing it.
+    ///
+    /// [`VerifierBuilder::secrets_from_config`]: crate::VerifierBuilder::secrets_from_config
+    #[error("key configuration, entry {position} of {count} ({found}): {error}")]
+    ConfigEntry {
+        /// The entry's position, from 1.
+        position: usize,
+        /// How many entries the configuration has.
+        count: usize,
+        /// What the entry looks like, never its key: e.g. "`whsec_` and 32 characters".
+        found: String,
+        /// What is wrong with it.
+        error: Box<Error>,
+    },
+
+    /// The same key was given twice: in a configuration (positions of its entries), or to a
+    /// builder (the order the keys were added in, from 1).
+    #[error(
+        "key {position} is the same key as key {first} (fingerprint {fingerprint}): give each key once"
+    )]
+    DuplicateKey {
+        /// Where it appears the second time, from 1.
+        position: usize,
+        /// Where it appears first, from 1.
+        first: usize,
+        /// The key's fingerprint.
+        fingerprint: crate::Fingerprint,
+    },
 
     /// A secret could not be parsed.
     #[error(transparent)]

@@ -18,14 +18,17 @@ mod asymmetric;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
+mod config;
 mod error;
 #[cfg(feature = "serde")]
 #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 pub mod event;
 #[cfg(any(feature = "axum", feature = "actix-web"))]
 mod extract;
+mod fingerprint;
 mod headers;
 pub mod idempotency;
+mod keys;
 pub mod pattern;
 #[cfg(any(feature = "axum", feature = "actix-web"))]
 mod rejection;
@@ -42,6 +45,7 @@ pub use error::Error;
 #[cfg(feature = "serde")]
 #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 pub use event::{Event, event_type};
+pub use fingerprint::Fingerprint;
 pub use headers::{
     HeaderSource, SVIX_ID, SVIX_SIGNATURE, SVIX_TIMESTAMP, WEBHOOK_ID, WEBHOOK_SIGNATURE,
     WEBHOOK_TIMESTAMP,
@@ -59,12 +63,13 @@ pub use idempotency::{
     Claim, ClaimToken, Delivery, Idempotency, IdempotencyStore, MemoryStore, Outcome, StoreError,
     StoreFailure, Success,
 };
+pub use keys::{KeyInfo, KeyKind};
 pub use pattern::{EventPattern, EventRoutes, PatternError};
 #[cfg(any(feature = "axum", feature = "actix-web"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "axum", feature = "actix-web"))))]
 pub use rejection::Rejection;
-pub use secret::{SECRET_PREFIX, Secret, SecretError};
-pub use signature::{MAX_SIGNATURE_ENTRIES, MAX_V1A_ENTRIES};
+pub use secret::{MIN_SECRET_LEN, SECRET_PREFIX, Secret, SecretError};
+pub use signature::MAX_V1A_ENTRIES;
 pub use signer::{SignedHeaders, Signer};
 pub use verifier::{DEFAULT_TOLERANCE, Message, Verifier, VerifierBuilder};
 

@@ -108,9 +108,10 @@ impl From<Error> for Rejection {
             Error::MissingHeader { .. }
             | Error::ConflictingHeader { .. }
             | Error::InvalidHeader { .. }
-            | Error::InvalidTimestamp { .. }
-            | Error::TooManySignatures { .. } => Self::Malformed(e),
-            Error::NoMatchingSignature { keys: 0, .. } | Error::NoKeys => Self::NoKeyInForce,
+            | Error::InvalidTimestamp { .. } => Self::Malformed(e),
+            Error::NoMatchingSignature { keys: 0, .. }
+            | Error::NoKeys
+            | Error::AllKeysExpired { .. } => Self::NoKeyInForce,
             // Signature and timestamp failures, and any failure added later: refused, 401.
             _ => Self::Unauthorized(e),
         }
@@ -152,7 +153,8 @@ where
     let pending = precheck(verifier, headers, Now::system())?;
     let (body, waited) = read_noting_waits(read()).await;
     let body = body?;
-    let kept = keep(&verifier.finish(&pending, body.as_ref(), waited.then(Now::system))?);
+    let kept =
+        keep(&verifier.finish(&pending, headers, body.as_ref(), waited.then(Now::system))?);
     Ok((kept, body))
 }
 
@@ -259,9 +261,10 @@ mod tests {
     #[test]
     fn no_key_in_force_is_a_server_error() {
         let now = OffsetDateTime::now_utc();
+        // Built while its one key was in force; the key has expired since.
         let v = Verifier::builder()
             .secret_until(secret(), now - time::Duration::hours(1))
-            .build()
+            .build_at(now - time::Duration::hours(2))
             .unwrap();
         let h = Signer::new(secret()).headers("m", now.unix_timestamp(), b"b");
         assert_eq!(

@@ -16,6 +16,11 @@ pub(crate) type HmacSha256 = Hmac<Sha256>;
 /// The prefix of a symmetric Standard Webhooks secret.
 pub const SECRET_PREFIX: &str = "whsec_";
 
+/// The fewest bytes a parsed secret may decode to: the Standard Webhooks specification requires
+/// HMAC secrets of 24 to 64 random bytes. [`Secret::from_bytes`] takes shorter keys, for
+/// senders that use them.
+pub const MIN_SECRET_LEN: usize = 24;
+
 /// Standard alphabet, padding optional, trailing bits tolerated: what senders emit.
 pub(crate) const LENIENT: GeneralPurpose = GeneralPurpose::new(
     &alphabet::STANDARD,
@@ -34,6 +39,16 @@ pub enum SecretError {
     /// The part after `whsec_` is not standard base64.
     #[error("the secret is not valid base64 (standard alphabet, padding optional)")]
     InvalidBase64,
+    /// The secret decodes to fewer than [`MIN_SECRET_LEN`] bytes: a placeholder such as
+    /// `changeme`, or a key too short to be safe.
+    #[error(
+        "the secret decodes to {len} bytes; Standard Webhooks secrets are 24 to 64 random bytes \
+         (a sender whose keys are shorter: build it with `Secret::from_bytes`)"
+    )]
+    TooShort {
+        /// How many bytes it decodes to.
+        len: usize,
+    },
     /// A key of another kind was given where a `whsec_` secret was expected.
     #[error("expected a `whsec_` secret, got a {found}")]
     WrongKind {
@@ -50,14 +65,29 @@ pub enum SecretError {
 /// The key bytes are zeroized when the value is dropped and are never printed:
 /// `Debug` shows `Secret([redacted])` and there is no `Display`.
 ///
+/// Parsing (`"whsec_…".parse()`) is lenient where senders and reference libraries are, and
+/// strict where safety needs it:
+///
+/// - the `whsec_` prefix is optional, and so is `=` padding; excess `=` at the end is ignored
+///   (`…LaSw==` where no `=` belongs). This is configuration leniency only: signatures are
+///   still compared exactly;
+/// - surrounding whitespace (a trailing newline from a file) is ignored;
+/// - the secret must decode to at least [`MIN_SECRET_LEN`] (24) bytes, as the specification
+///   requires: `changeme`, `TODO` or `secret` are refused with [`SecretError::TooShort`].
+///   [`Secret::from_bytes`] takes raw key bytes of any length, for senders that use shorter
+///   keys.
+///
 /// ```
-/// use standard_webhooks::Secret;
+/// use standard_webhooks::{Secret, SecretError};
 ///
 /// let secret: Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".parse()?;
 /// assert_eq!(format!("{secret:?}"), "Secret([redacted])");
 /// // The prefix and the padding are optional, as senders and reference libraries allow.
 /// assert_eq!(secret, "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".parse()?);
+/// assert_eq!(secret, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw==".parse()?);
 /// assert!("whsec_".parse::<Secret>().is_err());
+/// // A placeholder is not a secret.
+/// assert_eq!("changeme".parse::<Secret>(), Err(SecretError::TooShort { len: 6 }));
 /// # Ok::<(), standard_webhooks::SecretError>(())
 /// ```
 #[derive(Clone)]
@@ -69,7 +99,12 @@ pub struct Secret {
 impl ZeroizeOnDrop for Secret {}
 
 impl Secret {
-    /// A secret from raw key bytes. An empty key is refused.
+    /// A secret from raw key bytes, of any length but empty.
+    ///
+    /// This is the constructor for senders whose keys are shorter than the 24 bytes the
+    /// specification requires (parsing refuses those, see [`MIN_SECRET_LEN`]); take the bytes
+    /// the sender documents, e.g. the base64 of its secret decoded. Prefer longer keys where
+    /// you can choose.
     pub fn from_bytes(bytes: impl AsRef<[u8]>) -> Result<Self, SecretError> {
         let bytes = bytes.as_ref();
         if bytes.is_empty() {
@@ -88,6 +123,14 @@ impl Secret {
     /// Always `false`: an empty secret cannot be built.
     pub fn is_empty(&self) -> bool {
         self.bytes.is_empty()
+    }
+
+    /// The key's [`Fingerprint`](crate::Fingerprint): a name for it that is safe to log.
+    ///
+    /// It takes a few milliseconds (a slow derivation, so that the fingerprint does not let
+    /// anyone test guesses of the key cheaply); a verifier computes it once per key it loads.
+    pub fn fingerprint(&self) -> crate::Fingerprint {
+        crate::Fingerprint::of_secret(&self.bytes)
     }
 
     /// The HMAC-SHA256 state keyed with this secret, ready to be cloned per message.
@@ -110,8 +153,9 @@ fn unreachable_hmac() -> HmacSha256 {
 impl FromStr for Secret {
     type Err = SecretError;
 
-    /// Parses `whsec_` + standard base64; the prefix and `=` padding are optional, surrounding
-    /// ASCII whitespace (a trailing newline from a file) is ignored.
+    /// Parses `whsec_` + standard base64 of at least [`MIN_SECRET_LEN`] bytes; the prefix and
+    /// `=` padding are optional (excess `=` is ignored), surrounding ASCII whitespace (a
+    /// trailing newline from a file) is ignored.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim_ascii();
         if let Some(found) = other_kind(s) {
@@ -121,13 +165,19 @@ impl FromStr for Secret {
         if b64.is_empty() {
             return Err(SecretError::Empty);
         }
-        let bytes = Zeroizing::new(
-            LENIENT
-                .decode(b64)
-                .map_err(|_| SecretError::InvalidBase64)?,
-        );
+        let bytes = Zeroizing::new(decode_lenient(b64).ok_or(SecretError::InvalidBase64)?);
+        if bytes.len() < MIN_SECRET_LEN {
+            return Err(SecretError::TooShort { len: bytes.len() });
+        }
         Self::from_bytes(&*bytes)
     }
+}
+
+/// Decodes standard base64 the way keys are configured: padding optional, and any `=` beyond
+/// it ignored (Python's reference library and svix accept `…LaSw==` where no `=` belongs).
+/// `None` when what remains is not base64.
+pub(crate) fn decode_lenient(b64: &str) -> Option<Vec<u8>> {
+    LENIENT.decode(b64.trim_end_matches('=')).ok()
 }
 
 /// Names the kind of key when `s` carries the prefix of a key that is not a secret.
@@ -171,10 +221,65 @@ mod tests {
         let b: Secret = "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".parse().unwrap();
         assert_eq!(a, b);
         assert_eq!(a.len(), 24);
-        let unpadded: Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS".parse().unwrap();
-        let padded: Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS=".parse().unwrap();
+        let unpadded: Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwab".parse().unwrap();
+        let padded: Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwab=="
+            .parse()
+            .unwrap();
         assert_eq!(unpadded, padded);
         assert_ne!(unpadded, a);
+    }
+
+    #[test]
+    fn excess_padding_is_ignored() {
+        let a: Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".parse().unwrap();
+        for excess in ["=", "==", "===", "===="] {
+            let padded: Secret = format!("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw{excess}")
+                .parse()
+                .unwrap();
+            assert_eq!(padded, a, "{excess}");
+        }
+        // Padding in the middle is still not base64.
+        assert_eq!(
+            "whsec_MfKQ9r8GKYqr=TwjUPD8ILPZIo2LaLaSw".parse::<Secret>(),
+            Err(SecretError::InvalidBase64)
+        );
+        // Only `=` is not a secret.
+        assert_eq!(
+            "whsec_==".parse::<Secret>(),
+            Err(SecretError::TooShort { len: 0 })
+        );
+    }
+
+    #[test]
+    fn placeholders_and_short_secrets_are_refused() {
+        for (placeholder, len) in [("changeme", 6), ("TODO", 3), ("secret", 4), ("ab", 1)] {
+            assert_eq!(
+                placeholder.parse::<Secret>(),
+                Err(SecretError::TooShort { len }),
+                "{placeholder}"
+            );
+        }
+        // 23 bytes is one short; 24 is the minimum.
+        let b64 = |n: usize| base64::engine::general_purpose::STANDARD.encode(vec![7u8; n]);
+        assert_eq!(
+            format!("whsec_{}", b64(23)).parse::<Secret>(),
+            Err(SecretError::TooShort { len: 23 })
+        );
+        assert_eq!(
+            format!("whsec_{}", b64(24))
+                .parse::<Secret>()
+                .unwrap()
+                .len(),
+            24
+        );
+        // The error names the rule and the way out for short keys.
+        let text = SecretError::TooShort { len: 6 }.to_string();
+        assert!(
+            text.contains("24 to 64") && text.contains("from_bytes"),
+            "{text}"
+        );
+        // Raw bytes of any length are still taken, explicitly.
+        assert_eq!(Secret::from_bytes(b"short").unwrap().len(), 5);
     }
 
     #[test]

@@ -4,22 +4,22 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use subtle::{Choice, ConstantTimeEq};
 
-use crate::error::Error;
-
-/// The most entries a signature header may hold; a header with more is refused with
-/// [`Error::TooManySignatures`] before any hashing.
-///
-/// A sender puts one entry per key it signs with: one normally, two during a rotation, a few
-/// while moving between schemes. The cap bounds the work a hostile header can cause to one
-/// linear scan of the header plus this many base64 decodes and constant-time comparisons.
-pub const MAX_SIGNATURE_ENTRIES: usize = 16;
-
 /// The most well-formed `v1a` entries verified per call; further ones are not examined.
 ///
 /// An Ed25519 verification costs about as much as hashing a few KiB, for every public key in
 /// force, so the cap keeps a hostile header from multiplying the work. A sender puts one `v1a`
-/// entry per signing key: one, or two during a rotation.
+/// entry per signing key: one, or two during a rotation. Entries past the cap are not examined
+/// (a delivery whose only valid `v1a` entry is the fifth does not verify); they are counted in
+/// [`Error::NoMatchingSignature`](crate::Error::NoMatchingSignature)'s `entries`.
+///
+/// `v1` entries have no cap: each costs one comparison with the tag computed for a key, so any
+/// number of them is examined in time linear in the header's length.
 pub const MAX_V1A_ENTRIES: usize = 4;
+
+/// How many `v1` entries are kept by reference as the header is read. A header with more (which
+/// no sender sends: one entry per key it signs with) is read again, entry by entry, for each key
+/// tried, so that any number is examined with no allocation.
+const KEPT_V1: usize = 16;
 
 /// Length of an Ed25519 signature.
 #[cfg(feature = "ed25519")]
@@ -43,8 +43,11 @@ const V1_B64_LEN: usize = 44;
 /// are kept as text too, once they are known to decode, and decoded onto the stack when a
 /// public key checks them (verifying needs the signature bytes).
 pub(crate) struct Candidates<'h> {
-    v1: [&'h [u8; V1_B64_LEN]; MAX_SIGNATURE_ENTRIES],
+    v1: [&'h [u8; V1_B64_LEN]; KEPT_V1],
     v1_len: usize,
+    /// More `v1` entries of the right length than `v1` holds: [`matches_v1`](Self::matches_v1)
+    /// and [`well_formed`](Self::well_formed) then read the header's values again.
+    v1_overflow: bool,
     #[cfg(feature = "ed25519")]
     v1a: [&'h [u8; V1A_B64_LEN]; MAX_V1A_ENTRIES],
     #[cfg(feature = "ed25519")]
@@ -67,8 +70,9 @@ impl<'h> Candidates<'h> {
     /// struct is a few hundred bytes, and moving it around costs more than filling it.
     pub(crate) fn new() -> Self {
         Self {
-            v1: [&[0; V1_B64_LEN]; MAX_SIGNATURE_ENTRIES],
+            v1: [&[0; V1_B64_LEN]; KEPT_V1],
             v1_len: 0,
+            v1_overflow: false,
             #[cfg(feature = "ed25519")]
             v1a: [&[0; V1A_B64_LEN]; MAX_V1A_ENTRIES],
             #[cfg(feature = "ed25519")]
@@ -78,89 +82,53 @@ impl<'h> Candidates<'h> {
         }
     }
 
-    /// Reads the values of the signature header `name`, splitting each on spaces.
+    /// Reads the values of a signature header, splitting each on spaces.
     ///
     /// Entries that are empty, lack a comma, carry another version than `v1` (or `v1a`), or
-    /// whose value has not the length of a canonical encoding are skipped; more than
-    /// [`MAX_SIGNATURE_ENTRIES`] non-empty entries is an error.
+    /// whose value has not the length of a canonical encoding are skipped. Any number of
+    /// entries is accepted.
     #[cfg(test)]
-    pub(crate) fn read(
-        &mut self,
-        values: impl IntoIterator<Item = &'h [u8]>,
-        name: &'static str,
-    ) -> Result<(), Error> {
-        let mut seen = 0usize;
+    pub(crate) fn read(&mut self, values: impl IntoIterator<Item = &'h [u8]>) {
         for value in values {
-            self.read_value(value, &mut seen, name)?;
+            self.read_value(value);
         }
-        Ok(())
     }
 
-    /// Reads one value of the signature header; `seen` counts the non-empty entries so far.
-    pub(crate) fn read_value(
-        &mut self,
-        value: &'h [u8],
-        seen: &mut usize,
-        name: &'static str,
-    ) -> Result<(), Error> {
+    /// Reads one value of the signature header.
+    pub(crate) fn read_value(&mut self, value: &'h [u8]) {
         // The usual value is a single `v1` entry: recognised by its length and the absence
         // of spaces, checked over a fixed-size array (which vectorizes, unlike a search).
         if let Some(b64) = value.strip_prefix(b"v1,")
             && let Ok(b64) = <&[u8; V1_B64_LEN]>::try_from(b64)
             && !b64.iter().fold(false, |space, &b| space | (b == b' '))
         {
-            return self.push_entry(b64, true, seen, name);
+            return self.push_v1(b64);
         }
-        // A value without a space is one entry: `contains` scans a word at a time, where
-        // `split` goes byte by byte (which matters for a hostile header of many KiB).
-        let (single, several) = if value.contains(&b' ') {
-            (None, Some(value.split(|&b| b == b' ')))
-        } else {
-            (Some(value), None)
-        };
-        let entries = single.into_iter().chain(several.into_iter().flatten());
-        for entry in entries.filter(|e| !e.is_empty()) {
+        for entry in entries(value) {
             match entry.strip_prefix(b"v1,") {
-                Some(b64) => self.push_entry(b64, true, seen, name)?,
-                None => self.push_entry(entry, false, seen, name)?,
+                Some(b64) => self.push_v1(b64),
+                #[cfg(feature = "ed25519")]
+                None => {
+                    if let Some(b64) = entry.strip_prefix(b"v1a,") {
+                        self.push_v1a(b64);
+                    }
+                }
+                #[cfg(not(feature = "ed25519"))]
+                None => {}
             }
         }
-        Ok(())
-    }
-
-    /// Counts one non-empty entry and keeps it if it can match: `b64` is the value after
-    /// `v1,` when `v1` is set, or else the whole entry.
-    fn push_entry(
-        &mut self,
-        b64: &'h [u8],
-        v1: bool,
-        seen: &mut usize,
-        name: &'static str,
-    ) -> Result<(), Error> {
-        *seen += 1;
-        if *seen > MAX_SIGNATURE_ENTRIES {
-            return Err(Error::TooManySignatures {
-                header: name,
-                limit: MAX_SIGNATURE_ENTRIES,
-            });
-        }
-        if v1 {
-            self.push_v1(b64);
-        }
-        #[cfg(feature = "ed25519")]
-        if !v1 && let Some(b64) = b64.strip_prefix(b"v1a,") {
-            self.push_v1a(b64);
-        }
-        Ok(())
     }
 
     fn push_v1(&mut self, b64: &'h [u8]) {
         let Ok(b64) = <&[u8; V1_B64_LEN]>::try_from(b64) else {
             return;
         };
-        if let Some(slot) = self.v1.get_mut(self.v1_len) {
-            *slot = b64;
-            self.v1_len += 1;
+        match self.v1.get_mut(self.v1_len) {
+            Some(slot) => {
+                *slot = b64;
+                self.v1_len += 1;
+            }
+            None => self.v1_overflow = true,
         }
     }
 
@@ -199,6 +167,30 @@ impl<'h> Candidates<'h> {
         self.v1.get(..self.v1_len).unwrap_or_default()
     }
 
+    /// Every `v1` entry of the right length: the kept ones, or, when there were more than fit,
+    /// all of them read again from `values` (every value of the signature header).
+    fn each_v1<'v, I: Iterator<Item = &'v [u8]>>(
+        &self,
+        values: impl FnOnce() -> I,
+        mut f: impl FnMut(&[u8; V1_B64_LEN]),
+    ) {
+        if self.v1_overflow {
+            for value in values() {
+                for entry in entries(value) {
+                    if let Some(b64) = entry.strip_prefix(b"v1,")
+                        && let Ok(b64) = <&[u8; V1_B64_LEN]>::try_from(b64)
+                    {
+                        f(b64);
+                    }
+                }
+            }
+        } else {
+            for b64 in self.v1() {
+                f(b64);
+            }
+        }
+    }
+
     /// Whether any `v1` entry was kept.
     pub(crate) fn has_v1(&self) -> bool {
         self.v1_len > 0
@@ -214,29 +206,50 @@ impl<'h> Candidates<'h> {
 
     /// How many entries are well-formed: `v1` entries that are the canonical base64 of 32
     /// bytes (checked by decoding, only when an error is reported), and `v1a` entries that are
-    /// the canonical base64 of 64 bytes, examined or not.
-    pub(crate) fn well_formed(&self) -> usize {
+    /// the canonical base64 of 64 bytes, examined or not. `values` gives the signature header's
+    /// values again, for a header with more `v1` entries than were kept.
+    pub(crate) fn well_formed<'v, I: Iterator<Item = &'v [u8]>>(
+        &self,
+        values: impl FnOnce() -> I,
+    ) -> usize {
         let mut tag = [0u8; V1_LEN];
-        let v1 = self
-            .v1()
-            .iter()
-            .filter(|b64| matches!(STANDARD.decode_slice(b64, &mut tag), Ok(V1_LEN)))
-            .count();
+        let mut v1 = 0;
+        self.each_v1(values, |b64| {
+            v1 += usize::from(matches!(STANDARD.decode_slice(b64, &mut tag), Ok(V1_LEN)));
+        });
         #[cfg(feature = "ed25519")]
         return v1 + self.v1a_len + self.v1a_unexamined;
         #[cfg(not(feature = "ed25519"))]
         return v1;
     }
 
-    /// Whether `tag` is any kept `v1` entry, examining every one in constant time.
-    pub(crate) fn matches_v1(&self, tag: &[u8; V1_LEN]) -> bool {
+    /// Whether `tag` is any `v1` entry, examining every one in constant time. `values` gives the
+    /// signature header's values again, for a header with more `v1` entries than were kept.
+    pub(crate) fn matches_v1<'v, I: Iterator<Item = &'v [u8]>>(
+        &self,
+        tag: &[u8; V1_LEN],
+        values: impl FnOnce() -> I,
+    ) -> bool {
         let encoded = encode_tag(tag);
         let mut any = Choice::from(0);
-        for candidate in self.v1() {
-            any |= ct_eq_text(candidate, &encoded);
-        }
+        self.each_v1(values, |candidate| any |= ct_eq_text(candidate, &encoded));
         any.into()
     }
+}
+
+/// The non-empty space-separated entries of one header value.
+fn entries(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    // A value without a space is one entry: `contains` scans a word at a time, where `split`
+    // goes byte by byte (which matters for a hostile header of many KiB).
+    let (single, several) = if value.contains(&b' ') {
+        (None, Some(value.split(|&b| b == b' ')))
+    } else {
+        (Some(value), None)
+    };
+    single
+        .into_iter()
+        .chain(several.into_iter().flatten())
+        .filter(|e| !e.is_empty())
 }
 
 /// The canonical padded base64 of a tag, as the `STANDARD` engine writes it: 44 characters,
@@ -321,34 +334,45 @@ mod tests {
 
     const GOOD: &str = "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
 
-    impl<'h> Candidates<'h> {
-        /// Every value of the header `name` in `headers`.
-        fn from_headers<H: crate::HeaderSource + ?Sized>(
-            headers: &'h H,
-            name: &'static str,
-        ) -> Result<Self, Error> {
-            let mut c = Self::new();
-            c.read(headers.header_values(name), name)?;
-            Ok(c)
+    /// The entries of one header value, with the value itself to read again.
+    struct Read<'h> {
+        value: &'h [u8],
+        c: Candidates<'h>,
+    }
+
+    impl Read<'_> {
+        fn well_formed(&self) -> usize {
+            self.c.well_formed(|| core::iter::once(self.value))
+        }
+
+        fn matches(&self, tag: &[u8; V1_LEN]) -> bool {
+            self.c.matches_v1(tag, || core::iter::once(self.value))
         }
     }
 
-    fn read(value: &str) -> Result<Candidates<'_>, Error> {
+    fn read(value: &str) -> Read<'_> {
         let mut c = Candidates::new();
-        c.read([value.as_bytes()], "webhook-signature")?;
-        Ok(c)
+        c.read([value.as_bytes()]);
+        Read {
+            value: value.as_bytes(),
+            c,
+        }
+    }
+
+    fn good_tag() -> [u8; V1_LEN] {
+        STANDARD.decode(GOOD).unwrap().try_into().unwrap()
     }
 
     #[test]
     fn well_formed_v1_entries_are_kept() {
         let one = format!("v1,{GOOD}");
-        let c = read(&one).unwrap();
-        assert_eq!((c.v1().len(), c.well_formed()), (1, 1));
-        assert!(c.matches_v1(&STANDARD.decode(GOOD).unwrap().try_into().unwrap()));
-        assert!(!c.matches_v1(&[0; V1_LEN]));
+        let r = read(&one);
+        assert_eq!((r.c.v1().len(), r.well_formed()), (1, 1));
+        assert!(r.matches(&good_tag()));
+        assert!(!r.matches(&[0; V1_LEN]));
         let two = format!("  v1,{GOOD}   v1,{GOOD} ");
-        let c = read(&two).unwrap();
-        assert_eq!((c.v1().len(), c.well_formed()), (2, 2));
+        let r = read(&two);
+        assert_eq!((r.c.v1().len(), r.well_formed()), (2, 2));
     }
 
     #[test]
@@ -370,25 +394,32 @@ mod tests {
             &format!("v1,{}", GOOD.replace('+', "-")),
             &format!("v1, {GOOD}"),
         ] {
-            let c = read(value).unwrap();
-            assert_eq!(c.well_formed(), 0, "{value:?}");
+            let r = read(value);
+            assert_eq!(r.well_formed(), 0, "{value:?}");
             // Whatever was kept matches no tag, not even the one its bytes would decode to.
-            assert!(!c.matches_v1(&STANDARD.decode(GOOD).unwrap().try_into().unwrap()));
+            assert!(!r.matches(&good_tag()));
         }
     }
 
+    /// Any number of entries is read, and a match is found wherever it stands: past the
+    /// entries kept by reference too.
     #[test]
-    fn too_many_entries_is_an_error() {
-        let ok = vec!["v2,x"; MAX_SIGNATURE_ENTRIES].join(" ");
-        assert!(read(&ok).is_ok());
-        let too_many = vec!["v2,x"; MAX_SIGNATURE_ENTRIES + 1].join(" ");
-        assert_eq!(
-            read(&too_many).err(),
-            Some(Error::TooManySignatures {
-                header: "webhook-signature",
-                limit: MAX_SIGNATURE_ENTRIES
-            })
-        );
+    fn any_number_of_entries_is_examined() {
+        let junk = format!("v1,{}", "A".repeat(43) + "=");
+        for (before, after) in [(0, 1000), (15, 0), (16, 0), (17, 3), (1000, 0), (999, 999)] {
+            let mut entries = vec![junk.as_str(); before];
+            let good = format!("v1,{GOOD}");
+            entries.push(&good);
+            entries.extend(vec![junk.as_str(); after]);
+            let value = entries.join(" ");
+            let r = read(&value);
+            assert!(r.matches(&good_tag()), "{before} before, {after} after");
+            assert!(!r.matches(&[1; V1_LEN]));
+            assert_eq!(r.well_formed(), before + after + 1);
+        }
+        // Unknown versions in any number are skipped, not an error.
+        let many = vec!["v2,x"; 10_000].join(" ");
+        assert_eq!(read(&many).well_formed(), 0);
     }
 
     #[test]
@@ -397,12 +428,23 @@ mod tests {
             ("webhook-signature", "v2,x".to_string()),
             ("Webhook-Signature", format!("v1,{GOOD}")),
         ];
+        let mut c = Candidates::new();
+        c.read(crate::HeaderSource::header_values(&h, "webhook-signature"));
         assert_eq!(
-            Candidates::from_headers(&h, "webhook-signature")
-                .unwrap()
-                .well_formed(),
+            c.well_formed(|| crate::HeaderSource::header_values(&h, "webhook-signature")),
             1
         );
+        // More entries than are kept, across two values: the rescan reads both.
+        let a = vec![format!("v1,{}", "B".repeat(43) + "="); 20].join(" ");
+        let h = [
+            ("webhook-signature", a),
+            ("webhook-signature", format!("v1,{GOOD}")),
+        ];
+        let mut c = Candidates::new();
+        c.read(crate::HeaderSource::header_values(&h, "webhook-signature"));
+        assert!(c.matches_v1(&good_tag(), || {
+            crate::HeaderSource::header_values(&h, "webhook-signature")
+        }));
     }
 
     /// The text of `encode_tag`'s words.

@@ -2,45 +2,24 @@
 
 use core::fmt;
 use core::time::Duration;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use arc_swap::ArcSwap;
 use hmac::Mac as _;
 use time::OffsetDateTime;
 
 use crate::error::Error;
+use crate::fingerprint::Fingerprint;
 use crate::headers::{HeaderSource, WebhookHeaders, signature_values};
-use crate::secret::{HmacSha256, Secret, SecretError};
+use crate::keys::{Key, KeyInfo, KeyKind, KeySet, Material, check_duplicates};
+use crate::secret::{HmacSha256, Secret};
 use crate::signature::Candidates;
 use crate::timestamp;
 
 /// The default tolerance between a message's timestamp and the receiver's clock: 5 minutes,
 /// as in every reference library.
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
-
-/// One trusted key: a pre-keyed HMAC state or a public key, and when it stops being trusted.
-#[derive(Clone)]
-struct Key {
-    kind: KeyKind,
-    expires_at: Option<OffsetDateTime>,
-}
-
-#[derive(Clone)]
-enum KeyKind {
-    /// Checks `v1` entries.
-    Hmac(HmacSha256),
-    /// Checks `v1a` entries.
-    #[cfg(feature = "ed25519")]
-    Ed25519(crate::asymmetric::PublicKey),
-}
-
-impl Key {
-    /// Trusted strictly before `expires_at` (RFC 7519 `exp` semantics).
-    fn in_force(&self, now: Now) -> bool {
-        self.expires_at
-            .is_none_or(|at| now.nanos < at.unix_timestamp_nanos())
-    }
-}
 
 /// The instant a verification is judged at: Unix seconds for the timestamp window, nanoseconds
 /// for key expiry.
@@ -54,6 +33,11 @@ pub(crate) struct Now {
 }
 
 impl Now {
+    /// Unix nanoseconds, as key expiries are compared.
+    pub(crate) fn nanos(self) -> i128 {
+        self.nanos
+    }
+
     pub(crate) fn at(now: OffsetDateTime) -> Self {
         Self {
             secs: now.unix_timestamp(),
@@ -93,6 +77,9 @@ pub(crate) struct Pending<'h> {
     candidates: Candidates<'h>,
     /// When the headers were judged.
     now: Now,
+    /// The keys as they were then: a request finishes with the keys it started with, whatever
+    /// changes meanwhile.
+    keys: Arc<KeySet>,
 }
 
 /// The headers of a delivery that passed the checks needing no body.
@@ -105,16 +92,27 @@ struct Prepared<'h> {
     signature_header: &'static str,
 }
 
+/// The most keys past their expiry that [`Verifier::rotate`] keeps (the latest to expire), so
+/// that a diagnosis can still name a delivery signed by one, while a verifier rotated every few
+/// minutes does not grow without bound.
+const EXPIRED_KEPT: usize = 4;
+
 struct Inner {
-    keys: Box<[Key]>,
+    /// Swapped whole when keys change; read without a lock.
+    keys: ArcSwap<KeySet>,
     tolerance: Duration,
+    /// Serializes changes to `keys` (two rotations at once must not lose one); verification
+    /// never takes it.
+    changes: Mutex<()>,
 }
 
 /// Verifies Standard Webhooks deliveries under one or several keys.
 ///
-/// Cheap to clone (the keys are shared behind an `Arc`), `Send + Sync`, and built once at
-/// start-up: each key's HMAC state is prepared then, so a verification costs one HMAC pass over
-/// the body per key tried and allocates nothing.
+/// Cheap to clone, `Send + Sync`. Every clone shares the same keys: a key installed with
+/// [`rotate`](Self::rotate) or [`reload_from_config`](Self::reload_from_config) is seen at once
+/// by every clone (axum state, actix-web `web::Data`, the idempotency layer), with no restart.
+/// Each key's HMAC state is prepared when the key is loaded, so a verification costs one HMAC
+/// pass over the body per key tried, takes no lock and allocates nothing.
 ///
 /// ```
 /// use standard_webhooks::{Secret, Signer, Verifier};
@@ -139,13 +137,18 @@ pub struct Verifier {
     inner: Arc<Inner>,
 }
 
-/// A delivery that passed verification: its id, timestamp and body.
+/// A delivery that passed [`Verifier::verify`]: its id, timestamp and body, borrowed from the
+/// request, and the fingerprint of the key that verified it.
+///
+/// The framework integrations hand over the same facts as an owned
+/// [`Delivery`](crate::Delivery).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Message<'a> {
     id: &'a str,
     /// Unix seconds, within `timestamp::DATE_RANGE` (converted only when asked for).
     timestamp: i64,
     body: &'a [u8],
+    key: Fingerprint,
 }
 
 impl<'a> Message<'a> {
@@ -168,6 +171,12 @@ impl<'a> Message<'a> {
     /// The body bytes exactly as verified.
     pub fn body(&self) -> &'a [u8] {
         self.body
+    }
+
+    /// The [fingerprint](Fingerprint) of the key that verified the delivery: after a rotation,
+    /// it shows whether the sender still signs with the old key.
+    pub fn key_fingerprint(&self) -> Fingerprint {
+        self.key
     }
 }
 
@@ -219,9 +228,10 @@ impl Verifier {
         body: &'a [u8],
         now: Now,
     ) -> Result<Message<'a>, Error> {
+        let keys = self.inner.keys.load();
         let mut candidates = Candidates::new();
         let h = self.prepare(headers, now, &mut candidates)?;
-        self.decide(&h, &candidates, now, body)
+        decide(&keys, headers, &h, &candidates, now, body)
     }
 
     /// The checks of a verification that need no body, for a framework integration that
@@ -233,18 +243,24 @@ impl Verifier {
         headers: &'h H,
         now: Now,
     ) -> Result<Pending<'h>, Error> {
+        let keys = self.inner.keys.load_full();
         let mut candidates = Candidates::new();
         let h = self.prepare(headers, now, &mut candidates)?;
         // `finish` goes through the keys in force anyway: here only whether there is one, and
         // the count only for the error.
-        if candidates.is_empty() || !self.inner.keys.iter().any(|k| k.in_force(now)) {
+        if candidates.is_empty() || !keys.any_in_force(now) {
             return Err(Error::NoMatchingSignature {
                 header: h.signature_header,
-                entries: candidates.well_formed(),
-                keys: self.keys_in_force_now(now),
+                entries: candidates.well_formed(|| signature_values(headers, h.signature_header)),
+                keys: keys.count_in_force(now),
             });
         }
-        Ok(Pending { h, candidates, now })
+        Ok(Pending {
+            h,
+            candidates,
+            now,
+            keys,
+        })
     }
 
     /// Verifies the body of a delivery whose headers passed [`begin`](Self::begin).
@@ -256,9 +272,10 @@ impl Verifier {
     /// replayed long after `T + tolerance`, past the time a receiver is told to remember its
     /// id. `None` (the body was in memory already) decides as of `begin`'s time.
     #[cfg(any(feature = "axum", feature = "actix-web"))]
-    pub(crate) fn finish<'a>(
+    pub(crate) fn finish<'a, H: HeaderSource + ?Sized>(
         &self,
         pending: &Pending<'a>,
+        headers: &'a H,
         body: &'a [u8],
         later: Option<Now>,
     ) -> Result<Message<'a>, Error> {
@@ -269,61 +286,14 @@ impl Verifier {
             }
             None => pending.now,
         };
-        self.decide(&pending.h, &pending.candidates, now, body)
-    }
-
-    /// Step 4: hashes the body once per key in force until one matches an entry.
-    fn decide<'a>(
-        &self,
-        h: &Prepared<'a>,
-        candidates: &Candidates<'a>,
-        now: Now,
-        body: &'a [u8],
-    ) -> Result<Message<'a>, Error> {
-        // `.timestamp.` in one piece on the stack: one `update` instead of three.
-        let mut buf = [b'.'; 24];
-        let dotted = buf
-            .get_mut(1..=h.timestamp.len())
-            .map(|digits| digits.copy_from_slice(h.timestamp))
-            .and(buf.get(..h.timestamp.len() + 2));
-
-        let mut keys = 0;
-        if !candidates.is_empty() {
-            for key in self.inner.keys.iter().filter(|k| k.in_force(now)) {
-                keys += 1;
-                let matched = match &key.kind {
-                    KeyKind::Hmac(mac) => {
-                        candidates.has_v1()
-                            && candidates.matches_v1(&hmac_tag(
-                                mac,
-                                h.id,
-                                dotted,
-                                h.timestamp,
-                                body,
-                            ))
-                    }
-                    #[cfg(feature = "ed25519")]
-                    KeyKind::Ed25519(pk) => {
-                        let parts = [h.id.as_bytes(), b".", h.timestamp, b".", body];
-                        candidates.v1a().any(|sig| pk.verify_strict(&parts, &sig))
-                    }
-                };
-                if matched {
-                    return Ok(Message {
-                        id: h.id,
-                        timestamp: h.at,
-                        body,
-                    });
-                }
-            }
-        } else {
-            keys = self.keys_in_force_now(now);
-        }
-        Err(Error::NoMatchingSignature {
-            header: h.signature_header,
-            entries: candidates.well_formed(),
-            keys,
-        })
+        decide(
+            &pending.keys,
+            headers,
+            &pending.h,
+            &pending.candidates,
+            now,
+            body,
+        )
     }
 
     /// Runs every check that needs no body, as of `now`: the headers are present and well
@@ -357,11 +327,16 @@ impl Verifier {
         // `begin` refuses when no entry has a usable shape; this also requires one that
         // decodes.
         let pending = self.begin(headers, Now::at(now))?;
-        if pending.candidates.well_formed() == 0 {
+        let header = pending.h.signature_header;
+        if pending
+            .candidates
+            .well_formed(|| signature_values(headers, header))
+            == 0
+        {
             return Err(Error::NoMatchingSignature {
-                header: pending.h.signature_header,
+                header,
                 entries: 0,
-                keys: self.keys_in_force_now(pending.now),
+                keys: pending.keys.count_in_force(pending.now),
             });
         }
         Ok(())
@@ -385,13 +360,12 @@ impl Verifier {
                 header: h.family.timestamp,
             });
         }
-        let mut seen = 0;
         if h.more_signatures {
             for value in signature_values(headers, h.family.signature) {
-                candidates.read_value(value, &mut seen, h.family.signature)?;
+                candidates.read_value(value);
             }
         } else {
-            candidates.read_value(h.signature, &mut seen, h.family.signature)?;
+            candidates.read_value(h.signature);
         }
         Ok(Prepared {
             id: h.id,
@@ -401,23 +375,214 @@ impl Verifier {
         })
     }
 
-    /// How many keys the verifier holds, retiring ones included.
+    /// How many keys the verifier holds, retiring and expired ones included.
     pub fn key_count(&self) -> usize {
-        self.inner.keys.len()
+        self.inner.keys.load().keys().len()
     }
 
     /// How many keys are trusted at `now` (retiring keys past their expiry are not).
     pub fn keys_in_force(&self, now: OffsetDateTime) -> usize {
-        self.keys_in_force_now(Now::at(now))
+        self.inner.keys.load().count_in_force(Now::at(now))
     }
 
-    fn keys_in_force_now(&self, now: Now) -> usize {
-        self.inner.keys.iter().filter(|k| k.in_force(now)).count()
+    /// The keys the verifier holds, in the order they are tried: each one's fingerprint, kind
+    /// and expiry, never the key itself. For logs and health checks: a key past its expiry is
+    /// listed (and never trusted) until a rotation or reload drops it.
+    pub fn keys(&self) -> Vec<KeyInfo> {
+        self.inner
+            .keys
+            .load()
+            .keys()
+            .iter()
+            .map(Key::info)
+            .collect()
     }
 
     /// The tolerance between a message's timestamp and the clock, in both directions.
     pub fn tolerance(&self) -> Duration {
         self.inner.tolerance
+    }
+
+    /// Installs the new secret of a rotation, for every clone of this verifier at once.
+    ///
+    /// `new` becomes a current key; every other current secret becomes retiring, trusted until
+    /// now + `grace` (a retiring secret that expires earlier keeps its expiry). This mirrors
+    /// the sender's rotation, which signs with the old and the new secret for a grace period
+    /// (Dinie: `expire_current_in`, 3600 s by default): pass the same period. Public keys are
+    /// not touched (see [`rotate_public_key`](Self::rotate_public_key)), so a verifier trusting
+    /// both schemes during a sender's move between them keeps the other one. Rotating to a key
+    /// that is current already changes nothing but the other current secrets.
+    ///
+    /// Deliveries being verified finish with the keys they started with; the next ones see the
+    /// new set. Of the keys past their expiry, the four that expired last are kept (listed by
+    /// [`keys`](Self::keys), never trusted).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use standard_webhooks::{Secret, Signer, Verifier};
+    ///
+    /// let old: Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".parse()?;
+    /// let new: Secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD".parse()?;
+    /// let verifier = Verifier::builder().secret(old.clone()).build()?;
+    /// let in_the_app = verifier.clone(); // e.g. the router's state
+    ///
+    /// verifier.rotate(new.clone(), Duration::from_secs(3600));
+    ///
+    /// let now = time::OffsetDateTime::now_utc();
+    /// let body = b"{}";
+    /// for key in [old, new] {
+    ///     let headers = Signer::new(key).headers("msg_1", now.unix_timestamp(), body);
+    ///     assert!(in_the_app.verify_at(&headers, body, now).is_ok());
+    /// }
+    /// // An hour later, only the new secret is trusted.
+    /// assert_eq!(in_the_app.keys_in_force(now + time::Duration::hours(1)), 1);
+    /// # Ok::<(), standard_webhooks::Error>(())
+    /// ```
+    pub fn rotate(&self, new: Secret, grace: Duration) {
+        self.install(Key::secret(&new, None), grace);
+    }
+
+    /// [`rotate`](Self::rotate) for an Ed25519 public key (`v1a`): `new` becomes current, every
+    /// other current public key retires after `grace`; secrets are not touched.
+    #[cfg(feature = "ed25519")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ed25519")))]
+    pub fn rotate_public_key(&self, new: crate::asymmetric::PublicKey, grace: Duration) {
+        self.install(Key::public_key(new, None), grace);
+    }
+
+    /// `rotate` for a prepared key.
+    fn install(&self, new: Key, grace: Duration) {
+        let now = OffsetDateTime::now_utc();
+        let until = now.checked_add(time::Duration::try_from(grace).unwrap_or(time::Duration::MAX));
+        let retire = |at: Option<OffsetDateTime>| match (at, until) {
+            (Some(at), Some(until)) => Some(at.min(until)),
+            (at, None) => at,
+            (None, until) => until,
+        };
+        let _changing = self
+            .inner
+            .changes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let current = self.inner.keys.load();
+        let kind = new.kind();
+        let mut keys = vec![new.clone()];
+        for key in current.keys() {
+            if key.kind() == kind && key.fingerprint == new.fingerprint {
+                continue;
+            }
+            let key = key.clone();
+            keys.push(if key.kind() == kind {
+                let expires_at = retire(key.expires_at);
+                key.until(expires_at)
+            } else {
+                key
+            });
+        }
+        drop_expired_beyond(&mut keys, Now::at(now));
+        self.inner.keys.store(Arc::new(KeySet::new(keys)));
+    }
+
+    /// Replaces every key with those of `config` (the syntax of
+    /// [`VerifierBuilder::secrets_from_config`]), for every clone of this verifier at once.
+    ///
+    /// All or nothing: a configuration that does not parse, holds a key twice, or leaves no key
+    /// in force now changes nothing, and the error says why (naming the entry, never its key).
+    /// Deliveries being verified finish with the keys they started with.
+    ///
+    /// ```
+    /// use standard_webhooks::{Error, Verifier};
+    ///
+    /// let verifier = Verifier::builder()
+    ///     .secrets_from_config("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")?
+    ///     .build()?;
+    /// // The partner rotated: the new secret, and the old one for an hour.
+    /// verifier.reload_from_config(
+    ///     "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw@2099-01-01T00:00:00Z",
+    /// )?;
+    /// assert_eq!(verifier.key_count(), 2);
+    /// // A broken file changes nothing.
+    /// assert!(matches!(verifier.reload_from_config("whsec_oops"), Err(Error::ConfigEntry { .. })));
+    /// assert_eq!(verifier.key_count(), 2);
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn reload_from_config(&self, config: &str) -> Result<(), Error> {
+        let keys = KeySet::checked(crate::config::parse(config)?, OffsetDateTime::now_utc())?;
+        let _changing = self
+            .inner
+            .changes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.inner.keys.store(Arc::new(keys));
+        Ok(())
+    }
+}
+
+/// Step 4: hashes the body once per key in force (the hinted one first) until one matches an
+/// entry. `headers` gives the signature header's values again when it has more `v1` entries
+/// than [`Candidates`] keeps.
+fn decide<'a, H: HeaderSource + ?Sized>(
+    keys: &KeySet,
+    headers: &'a H,
+    h: &Prepared<'a>,
+    candidates: &Candidates<'a>,
+    now: Now,
+    body: &'a [u8],
+) -> Result<Message<'a>, Error> {
+    let values = || signature_values(headers, h.signature_header);
+    if candidates.is_empty() {
+        return Err(Error::NoMatchingSignature {
+            header: h.signature_header,
+            entries: candidates.well_formed(values),
+            keys: keys.count_in_force(now),
+        });
+    }
+    // `.timestamp.` in one piece on the stack: one `update` instead of three.
+    let mut buf = [b'.'; 24];
+    let dotted = buf
+        .get_mut(1..=h.timestamp.len())
+        .map(|digits| digits.copy_from_slice(h.timestamp))
+        .and(buf.get(..h.timestamp.len() + 2));
+    let found = keys.find(now, |key| match &key.material {
+        Material::Hmac(mac) => {
+            candidates.has_v1()
+                && candidates.matches_v1(&hmac_tag(mac, h.id, dotted, h.timestamp, body), values)
+        }
+        #[cfg(feature = "ed25519")]
+        Material::Ed25519(pk) => {
+            let parts = [h.id.as_bytes(), b".", h.timestamp, b".", body];
+            candidates.v1a().any(|sig| pk.verify_strict(&parts, &sig))
+        }
+    });
+    match found {
+        Ok(key) => Ok(Message {
+            id: h.id,
+            timestamp: h.at,
+            body,
+            key: key.fingerprint,
+        }),
+        Err(tried) => Err(Error::NoMatchingSignature {
+            header: h.signature_header,
+            entries: candidates.well_formed(values),
+            keys: tried,
+        }),
+    }
+}
+
+/// Keeps at most [`EXPIRED_KEPT`] of the keys past their expiry at `now`: those that expired
+/// last (ties may keep one more).
+fn drop_expired_beyond(keys: &mut Vec<Key>, now: Now) {
+    let mut expired: Vec<OffsetDateTime> = keys
+        .iter()
+        .filter(|k| !k.in_force(now))
+        .filter_map(|k| k.expires_at)
+        .collect();
+    if expired.len() <= EXPIRED_KEPT {
+        return;
+    }
+    expired.sort_unstable_by(|a, b| b.cmp(a));
+    if let Some(&oldest_kept) = expired.get(EXPIRED_KEPT.saturating_sub(1)) {
+        keys.retain(|k| k.in_force(now) || k.expires_at.is_some_and(|at| at >= oldest_kept));
     }
 }
 
@@ -450,18 +615,41 @@ fn hmac_tag(
 }
 
 impl fmt::Debug for Verifier {
+    /// The keys by fingerprint, each current, retiring (until when) or expired (since when) as
+    /// of the system clock, and the tolerance.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let retiring = self
-            .inner
-            .keys
+        let now = OffsetDateTime::now_utc();
+        let keys = self.inner.keys.load();
+        let shown: Vec<KeyState> = keys
+            .keys()
             .iter()
-            .filter(|k| k.expires_at.is_some())
-            .count();
+            .map(|k| KeyState(k.info(), now))
+            .collect();
         f.debug_struct("Verifier")
-            .field("keys", &self.inner.keys.len())
-            .field("retiring", &retiring)
+            .field("keys", &shown)
             .field("tolerance", &self.inner.tolerance)
             .finish()
+    }
+}
+
+/// A key as `Verifier`'s `Debug` shows it.
+struct KeyState(KeyInfo, OffsetDateTime);
+
+impl fmt::Debug for KeyState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self(info, now) = self;
+        let kind = match info.kind() {
+            KeyKind::Secret => "secret",
+            KeyKind::PublicKey => "public key",
+        };
+        write!(f, "{kind} {}", info.fingerprint())?;
+        match info.expires_at() {
+            None => f.write_str(" (current)"),
+            Some(at) if info.in_force_at(*now) => {
+                write!(f, " (retiring, until {})", crate::config::rfc3339(at))
+            }
+            Some(at) => write!(f, " (expired at {})", crate::config::rfc3339(at)),
+        }
     }
 }
 
@@ -493,10 +681,7 @@ impl fmt::Debug for VerifierBuilder {
 impl VerifierBuilder {
     /// Trusts a key. Repeatable: a delivery verifies if it matches any trusted key.
     pub fn secret(mut self, secret: Secret) -> Self {
-        self.keys.push(Key {
-            kind: KeyKind::Hmac(secret.hmac()),
-            expires_at: None,
-        });
+        self.keys.push(Key::secret(&secret, None));
         self
     }
 
@@ -505,12 +690,10 @@ impl VerifierBuilder {
     /// After a sender rotates a secret it signs with both the old and the new one for a grace
     /// period (Dinie: `expire_current_in`, one hour by default). Give the new key to
     /// [`secret`](Self::secret) and the old one here, with the end of the grace period; no
-    /// restart is needed when it passes.
+    /// restart is needed when it passes. (On a running verifier, [`Verifier::rotate`] does
+    /// both at once.)
     pub fn secret_until(mut self, secret: Secret, expires_at: OffsetDateTime) -> Self {
-        self.keys.push(Key {
-            kind: KeyKind::Hmac(secret.hmac()),
-            expires_at: Some(expires_at),
-        });
+        self.keys.push(Key::secret(&secret, Some(expires_at)));
         self
     }
 
@@ -520,10 +703,7 @@ impl VerifierBuilder {
     #[cfg(feature = "ed25519")]
     #[cfg_attr(docsrs, doc(cfg(feature = "ed25519")))]
     pub fn public_key(mut self, key: crate::asymmetric::PublicKey) -> Self {
-        self.keys.push(Key {
-            kind: KeyKind::Ed25519(key),
-            expires_at: None,
-        });
+        self.keys.push(Key::public_key(key, None));
         self
     }
 
@@ -536,14 +716,11 @@ impl VerifierBuilder {
         key: crate::asymmetric::PublicKey,
         expires_at: OffsetDateTime,
     ) -> Self {
-        self.keys.push(Key {
-            kind: KeyKind::Ed25519(key),
-            expires_at: Some(expires_at),
-        });
+        self.keys.push(Key::public_key(key, Some(expires_at)));
         self
     }
 
-    /// Trusts every key of a configuration string, such as one environment variable.
+    /// Trusts every key of a configuration string, such as one environment variable or file.
     ///
     /// Entries are separated by whitespace or commas. Each is a secret (`whsec_…`; with the
     /// `ed25519` feature also a public key, `whpk_…`), optionally followed by `@` and an
@@ -559,37 +736,14 @@ impl VerifierBuilder {
     /// # Ok::<(), standard_webhooks::Error>(())
     /// ```
     ///
-    /// An error names what is wrong with an entry, never the entry itself.
+    /// An entry that cannot be used is reported as [`Error::ConfigEntry`]: its position, what
+    /// it looks like (the prefix, its length, characters that do not belong in a key such as
+    /// quotes or `;`) and what is wrong, never the key itself. A key given twice is
+    /// [`Error::DuplicateKey`]. A retiring key already past its expiry is kept, never trusted
+    /// (a configuration left as it was after a rotation still loads), but a configuration whose
+    /// keys have all expired is refused by [`build`](Self::build).
     pub fn secrets_from_config(mut self, config: &str) -> Result<Self, Error> {
-        let entries = config
-            .split(|c: char| c == ',' || c.is_ascii_whitespace())
-            .filter(|e| !e.is_empty());
-        for entry in entries {
-            let (key, expires_at) = match entry.split_once('@') {
-                None => (entry, None),
-                Some((key, expiry)) => {
-                    let at = OffsetDateTime::parse(
-                        expiry,
-                        &time::format_description::well_known::Rfc3339,
-                    )
-                    .map_err(|_| SecretError::InvalidExpiry)?;
-                    (key, Some(at))
-                }
-            };
-            #[cfg(feature = "ed25519")]
-            if key.starts_with(crate::asymmetric::PUBLIC_KEY_PREFIX) {
-                self.keys.push(Key {
-                    kind: KeyKind::Ed25519(key.parse()?),
-                    expires_at,
-                });
-                continue;
-            }
-            let secret: Secret = key.parse()?;
-            self.keys.push(Key {
-                kind: KeyKind::Hmac(secret.hmac()),
-                expires_at,
-            });
-        }
+        self.keys.extend(crate::config::parse(config)?);
         Ok(self)
     }
 
@@ -601,27 +755,47 @@ impl VerifierBuilder {
         self
     }
 
-    /// Builds the verifier. Fails with [`Error::NoKeys`] when no key was added.
-    pub fn build(mut self) -> Result<Verifier, Error> {
-        if self.keys.is_empty() {
-            return Err(Error::NoKeys);
-        }
-        // Keys are tried in this order and each try hashes the body, so the key a sender most
-        // likely signs with comes first: current keys (in the order added), then retiring ones,
-        // the one retired last first. Which keys match does not depend on the order.
-        self.keys
-            .sort_by(|a, b| match (a.expires_at, b.expires_at) {
-                (None, None) => core::cmp::Ordering::Equal,
-                (None, Some(_)) => core::cmp::Ordering::Less,
-                (Some(_), None) => core::cmp::Ordering::Greater,
-                (Some(a), Some(b)) => b.cmp(&a),
-            });
+    /// Builds the verifier.
+    ///
+    /// Fails with [`Error::NoKeys`] when no key was added, [`Error::DuplicateKey`] when one was
+    /// added twice, and [`Error::AllKeysExpired`] when every key had expired by now: such a
+    /// verifier would refuse every delivery, so it fails at start-up, where it is seen, not on
+    /// the first delivery. Keys past their expiry beside one in force are kept (never trusted;
+    /// listed by [`Verifier::keys`] as expired).
+    pub fn build(self) -> Result<Verifier, Error> {
+        self.build_at(OffsetDateTime::now_utc())
+    }
+
+    /// [`build`](Self::build), judging which keys are in force at `now` instead of the system
+    /// clock: for a test with a pinned clock, or a tool checking an old capture with the keys
+    /// that were in force then.
+    pub fn build_at(self, now: OffsetDateTime) -> Result<Verifier, Error> {
+        check_duplicates(&self.keys)?;
         Ok(Verifier {
             inner: Arc::new(Inner {
-                keys: self.keys.into_boxed_slice(),
+                keys: ArcSwap::from_pointee(KeySet::checked(self.keys, now)?),
                 tolerance: self.tolerance,
+                changes: Mutex::new(()),
             }),
         })
+    }
+}
+
+impl KeySet {
+    /// The set of `keys`, refused if empty or if none is in force at `now`.
+    fn checked(keys: Vec<Key>, now: OffsetDateTime) -> Result<Self, Error> {
+        if keys.is_empty() {
+            return Err(Error::NoKeys);
+        }
+        let count = keys.len();
+        let set = KeySet::new(keys);
+        if !set.any_in_force(Now::at(now)) {
+            return Err(Error::AllKeysExpired {
+                keys: count,
+                last_expiry: set.last_expiry().unwrap_or(now),
+            });
+        }
+        Ok(set)
     }
 }
 
@@ -700,7 +874,7 @@ mod tests {
 
         let expired = Verifier::builder()
             .secret_until(secret, now)
-            .build()
+            .build_at(now - time::Duration::SECOND)
             .unwrap();
         assert_eq!(
             expired.check_headers_at(&signed, now),
@@ -714,6 +888,22 @@ mod tests {
             verifier.check_headers_at(&signed, now + time::Duration::minutes(10)),
             Err(Error::TimestampTooOld { .. })
         ));
+    }
+
+    /// A request whose headers were judged before a change of keys finishes with the keys it
+    /// started with; a request that starts after it sees the new ones.
+    #[cfg(any(feature = "axum", feature = "actix-web"))]
+    #[test]
+    fn a_request_finishes_with_the_keys_it_started_with() {
+        let old = Secret::from_bytes([1; 32]).unwrap();
+        let v = Verifier::builder().secret(old.clone()).build().unwrap();
+        let now = OffsetDateTime::now_utc();
+        let h = crate::Signer::new(old).headers("m", now.unix_timestamp(), b"body");
+        let pending = v.begin(&h, Now::at(now)).unwrap();
+        v.reload_from_config("whsec_AgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=")
+            .unwrap();
+        assert!(v.finish(&pending, &h, b"body", None).is_ok());
+        assert!(v.verify_at(&h, b"body", now).is_err());
     }
 
     #[test]

@@ -64,12 +64,12 @@ fn start() -> Server {
 /// Trusts `verifier` on `/raw` and `/json`; also a scope with only expired keys and one with
 /// no verifier at all.
 fn start_with(verifier: Verifier) -> Server {
+    // Built while its one key was in force (a verifier cannot start with none): it has
+    // expired since.
+    let now = time::OffsetDateTime::now_utc();
     let expired = Verifier::builder()
-        .secret_until(
-            new_secret(),
-            time::OffsetDateTime::now_utc() - time::Duration::hours(1),
-        )
-        .build()
+        .secret_until(new_secret(), now - time::Duration::hours(1))
+        .build_at(now - time::Duration::hours(2))
         .unwrap();
     let seen = Arc::new(Seen::default());
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -71,12 +71,12 @@ async fn start() -> Server {
         )
         .build()
         .unwrap();
+    // Built while its one key was in force (a verifier cannot start with none): it has
+    // expired since.
+    let now = time::OffsetDateTime::now_utc();
     let expired = Verifier::builder()
-        .secret_until(
-            new_secret(),
-            time::OffsetDateTime::now_utc() - time::Duration::hours(1),
-        )
-        .build()
+        .secret_until(new_secret(), now - time::Duration::hours(1))
+        .build_at(now - time::Duration::hours(2))
         .unwrap();
     let seen = Arc::new(Seen::default());
     let state = AppState {

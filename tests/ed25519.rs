@@ -230,12 +230,18 @@ fn public_keys_come_from_config_too() {
         .build()
         .unwrap();
     assert_eq!(v.key_count(), 2);
-    assert!(matches!(
-        Verifier::builder()
-            .secrets_from_config("whpk_AAAA")
-            .unwrap_err(),
-        Error::Key(standard_webhooks::KeyError::InvalidLength { found: 3 })
-    ));
+    let err = Verifier::builder()
+        .secrets_from_config("whpk_AAAA")
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::ConfigEntry { position: 1, error, .. }
+            if **error == Error::Key(standard_webhooks::KeyError::InvalidLength { found: 3 })),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "key configuration, entry 1 of 1 (`whpk_` and 4 characters): the key decodes to 3 bytes; an Ed25519 key has 32"
+    );
 }
 
 /// The secret scalar of an Ed25519 seed (RFC 8032 §5.1.5).

@@ -7,8 +7,10 @@ use time::OffsetDateTime;
 
 const NOW: i64 = 1_750_000_000;
 
+/// One to four distinct keys (a verifier refuses a key given twice).
 fn keys() -> impl Strategy<Value = Vec<Vec<u8>>> {
-    prop::collection::vec(prop::collection::vec(any::<u8>(), 1..80), 1..5)
+    prop::collection::btree_set(prop::collection::vec(any::<u8>(), 1..80), 1..5)
+        .prop_map(|keys| keys.into_iter().collect())
 }
 
 fn secrets(keys: &[Vec<u8>]) -> Vec<Secret> {

@@ -130,12 +130,27 @@ fn every_error() -> Vec<Error> {
     // TimestampTooOld / TimestampTooNew
     push!(v.verify_at(&hostile(&k, &ts, &good), b"body", at(T0 + 10_000)));
     push!(v.verify_at(&hostile(&k, &ts, &good), b"body", at(T0 - 10_000)));
-    // TooManySignatures
-    push!(v.verify_at(
-        &hostile(&k, &ts, &vec![entry.as_str(); 17].join(" ")),
-        b"",
-        at(T0)
-    ));
+    // AllKeysExpired
+    push!(
+        Verifier::builder()
+            .secret_until(Secret::from_bytes(KEYS[0]).unwrap(), at(T0))
+            .build()
+    );
+    // DuplicateKey
+    push!(
+        Verifier::builder()
+            .secret(Secret::from_bytes(KEYS[0]).unwrap())
+            .secret_until(Secret::from_bytes(KEYS[0]).unwrap(), at(T0))
+            .build()
+    );
+    push!(Verifier::builder().secrets_from_config(&format!("whsec_{k} {k}")));
+    // Secret(...), straight from parsing
+    push!("whsec_".parse::<Secret>().map_err(Error::from));
+    push!(
+        format!("whsec_{}", b64(&KEYS[0][..20]))
+            .parse::<Secret>()
+            .map_err(Error::from)
+    );
     // NoMatchingSignature (the right tag for another body, and the key itself as entries)
     push!(v.verify_at(
         &hostile(&k, &ts, &format!("{good} {entry} v1,{k2}")),
@@ -144,13 +159,17 @@ fn every_error() -> Vec<Error> {
     ));
     // NoKeys
     push!(Verifier::builder().build());
-    // Secret(...) through configuration: each entry carries a key.
+    // ConfigEntry(...): each entry carries a key.
     for config in [
         format!("whsec_{k}@not-a-date"),
         format!("whsec_{k}!"),
         format!("whpk_{}", b64(&KEYS[0][..31])),
         format!("whsk_{k2}"),
         "whsec_".to_owned(),
+        format!("\"whsec_{k}\""),
+        format!("whsec_{k};whsec_{k2}"),
+        format!("whsec_{}", b64(&KEYS[0][..20])),
+        format!("whsec_{k} whsec_{}", URL_SAFE.encode(KEYS[1])),
     ] {
         let r = Verifier::builder().secrets_from_config(&config);
         assert!(r.is_err(), "{config} was accepted");
@@ -201,9 +220,11 @@ fn every_error_variant_arises_and_none_shows_key_material() {
         "InvalidTimestamp",
         "TimestampTooOld",
         "TimestampTooNew",
-        "TooManySignatures",
         "NoMatchingSignature",
         "NoKeys",
+        "AllKeysExpired",
+        "ConfigEntry",
+        "DuplicateKey",
         "Secret",
     ] {
         assert!(
@@ -248,6 +269,10 @@ fn every_secret_error_variant_arises_and_none_shows_key_material() {
                 found: "`whsk_` signing key",
             },
         ),
+        (
+            format!("whsec_{}", b64(&KEYS[0][..23])),
+            SecretError::TooShort { len: 23 },
+        ),
     ];
     for (input, want) in cases {
         let e = input.parse::<Secret>().unwrap_err();
@@ -258,7 +283,11 @@ fn every_secret_error_variant_arises_and_none_shows_key_material() {
     let e = Verifier::builder()
         .secrets_from_config(&format!("whsec_{k}@2026-13-45"))
         .unwrap_err();
-    assert_eq!(e, Error::Secret(SecretError::InvalidExpiry));
+    assert!(
+        matches!(&e, Error::ConfigEntry { position: 1, count: 1, error, .. }
+            if **error == Error::Secret(SecretError::InvalidExpiry)),
+        "{e:?}"
+    );
     assert_clean("SecretError", &format!("{e}\n{e:?}"));
 }
 
@@ -277,22 +306,43 @@ fn debug_of_keyed_types_shows_no_key_material() {
         .secret_until(secrets[1].clone(), at(T0));
     let verifier = builder.clone().build().unwrap();
     let signer = Signer::from_secrets(secrets.clone()).unwrap();
+    let fingerprints: Vec<String> = secrets
+        .iter()
+        .map(|s| s.fingerprint().to_string())
+        .collect();
     for (what, shown) in [
         ("VerifierBuilder", format!("{builder:?} {builder:#?}")),
         ("Verifier", format!("{verifier:?} {verifier:#?}")),
         ("Signer", format!("{signer:?} {signer:#?}")),
     ] {
         assert_clean(what, &shown);
-        // Only counts and the tolerance: no HMAC state, no long run of hex or digits.
+        // Counts, fingerprints and the tolerance: no HMAC state, no other long run of hex or
+        // digits.
         assert!(!shown.to_lowercase().contains("hmac"), "{what}: {shown}");
+        let mut rest = shown.clone();
+        for fingerprint in &fingerprints {
+            rest = rest.replace(fingerprint.as_str(), "");
+        }
         assert!(
-            !shown
+            !rest
                 .split(|c: char| !c.is_ascii_alphanumeric())
                 .any(|w| w.len() >= 16),
             "{what}: {shown}"
         );
     }
-    assert!(format!("{verifier:?}").contains("keys: 2"));
+    // The verifier lists its keys by fingerprint, the expired one as such.
+    let shown = format!("{verifier:?}");
+    assert!(
+        shown.contains(&format!("secret {} (current)", fingerprints[0])),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(&format!(
+            "secret {} (expired at 2023-11-14T22:13:20Z)",
+            fingerprints[1]
+        )),
+        "{shown}"
+    );
 }
 
 #[cfg(feature = "ed25519")]

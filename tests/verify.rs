@@ -298,17 +298,24 @@ fn config_lists_parse_keys_and_expiries() {
     assert_eq!(v.key_count(), 2);
     assert_eq!(v.keys_in_force(t - time::Duration::SECOND), 2);
     assert_eq!(v.keys_in_force(t), 1);
+    let entry_error = |config: &str| match Verifier::builder().secrets_from_config(config) {
+        Err(Error::ConfigEntry {
+            position, error, ..
+        }) => (position, *error),
+        other => panic!("{config}: {other:?}"),
+    };
+    let key = "whsec_AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
     assert_eq!(
-        Verifier::builder()
-            .secrets_from_config("whsec_AAAA@tomorrow")
-            .unwrap_err(),
-        Error::Secret(SecretError::InvalidExpiry)
+        entry_error(&format!("{key}@tomorrow")),
+        (1, Error::Secret(SecretError::InvalidExpiry))
     );
     assert_eq!(
-        Verifier::builder()
-            .secrets_from_config("whsec_AAAA whsec_!!")
-            .unwrap_err(),
-        Error::Secret(SecretError::InvalidBase64)
+        entry_error(&format!("{key} whsec_!!")),
+        (2, Error::Secret(SecretError::InvalidBase64))
+    );
+    assert_eq!(
+        entry_error("whsec_AAAA"),
+        (1, Error::Secret(SecretError::TooShort { len: 3 }))
     );
 }
 
@@ -322,8 +329,11 @@ fn verifier_is_cheap_shared_and_redacted() {
         .build()
         .unwrap();
     let dbg = format!("{v:?} {:?}", v.clone());
+    let current = secret(0x41).fingerprint();
+    let expired = secret(0x42).fingerprint();
     assert!(
-        dbg.contains("keys: 2") && dbg.contains("retiring: 1"),
+        dbg.contains(&format!("secret {current} (current)"))
+            && dbg.contains(&format!("secret {expired} (expired at")),
         "{dbg}"
     );
     assert!(!dbg.contains("AAAA") && !dbg.contains("QUFB"), "{dbg}");

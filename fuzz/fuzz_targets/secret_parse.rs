@@ -1,7 +1,8 @@
 //! Secret parsing: `Secret::from_str`, `Secret::from_bytes` and
 //! `VerifierBuilder::secrets_from_config` on arbitrary bytes. Never a panic; an accepted secret
-//! equals the bytes an independent lenient base64 decode gives; error messages and Debug
-//! output are fixed wording and numbers, never an echo of the input.
+//! equals the bytes an independent lenient base64 decode gives (excess `=` ignored) and holds
+//! at least 24 of them; error messages and Debug output are fixed wording and numbers, never an
+//! echo of the input.
 #![no_main]
 
 use base64::Engine as _;
@@ -40,7 +41,14 @@ fuzz_target!(|data: &[u8]| {
             let trimmed = text.trim_ascii();
             assert!(!trimmed.starts_with("whpk_") && !trimmed.starts_with("whsk_"));
             let b64 = trimmed.strip_prefix("whsec_").unwrap_or(trimmed);
-            let bytes = LENIENT.decode(b64).expect("accepted secret must be base64");
+            let bytes = LENIENT
+                .decode(b64.trim_end_matches('='))
+                .expect("accepted secret must be base64");
+            assert!(
+                bytes.len() >= 24,
+                "a secret of {} bytes was accepted",
+                bytes.len()
+            );
             assert_eq!(secret, Secret::from_bytes(&bytes).expect("non-empty"));
             assert_eq!(format!("{secret:?}"), "Secret([redacted])");
         }

@@ -40,7 +40,13 @@ fuzz_target!(|input: SignInput<'_>| {
     if OffsetDateTime::from_unix_timestamp(ts).is_err() {
         return;
     }
-    let mut keys: Vec<Secret> = input.keys.iter().filter_map(key_from).collect();
+    let mut keys: Vec<Secret> = Vec::new();
+    // Distinct keys: a verifier refuses a key given twice.
+    for key in input.keys.iter().filter_map(key_from) {
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
     if keys.is_empty() {
         keys.push(Secret::from_bytes(input.keys[0].bytes).unwrap());
     }

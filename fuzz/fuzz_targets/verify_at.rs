@@ -47,11 +47,23 @@ fuzz_target!(|input: VerifyInput<'_>| {
             keys.push((secret, expiry, key_bytes(spec).unwrap_or_default()));
         }
     }
-    let verifier = match builder.build() {
+    let verifier = match builder.build_at(now) {
         Ok(v) => v,
         Err(e) => {
-            assert!(keys.is_empty());
-            assert_eq!(e, Error::NoKeys);
+            let duplicate = keys
+                .iter()
+                .enumerate()
+                .any(|(i, (a, _, _))| keys.iter().take(i).any(|(b, _, _)| a == b));
+            let in_force = keys
+                .iter()
+                .any(|(_, expiry, _)| expiry.is_none_or(|at| now < at));
+            match e {
+                Error::NoKeys => assert!(keys.is_empty()),
+                Error::DuplicateKey { .. } => assert!(duplicate),
+                Error::AllKeysExpired { .. } => assert!(!keys.is_empty() && !in_force),
+                other => panic!("unexpected {other:?}"),
+            }
+            assert_fixed_wording(&format!("{e} {e:?}"));
             return;
         }
     };
