@@ -32,7 +32,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use standard_webhooks::idempotency::RedisStore;
+use standard_webhooks::RedisStore;
 use standard_webhooks::{
     Idempotency, IdempotencyStore, MemoryStore, Outcome, Secret, Signer, Verifier,
 };

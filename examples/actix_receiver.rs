@@ -17,8 +17,8 @@ mod self_test;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use serde::Deserialize;
+use standard_webhooks::Delivery;
 use standard_webhooks::Verifier;
-use standard_webhooks::actix::VerifiedDelivery;
 
 /// A Dinie event: `{"type": "...", "timestamp": "<ISO 8601>", "data": {...}}`.
 #[derive(Debug, Deserialize)]
@@ -30,8 +30,8 @@ struct Event {
 
 /// `POST /webhooks/dinie`. Runs only for deliveries that passed verification: anything else
 /// was answered 400/401/413 by the extractor, and Dinie retries it.
-async fn dinie(delivery: VerifiedDelivery<web::Json<Event>>) -> HttpResponse {
-    let VerifiedDelivery {
+async fn dinie(delivery: Delivery<web::Json<Event>>) -> HttpResponse {
+    let Delivery {
         id, payload: event, ..
     } = delivery;
     // `id` (webhook-id) is the same on every retry of one event: a service that must not act

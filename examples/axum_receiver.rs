@@ -20,8 +20,8 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
+use standard_webhooks::Delivery;
 use standard_webhooks::Verifier;
-use standard_webhooks::axum::VerifiedDelivery;
 
 /// A Dinie event: `{"type": "...", "timestamp": "<ISO 8601>", "data": {...}}`.
 #[derive(Debug, Deserialize)]
@@ -34,11 +34,11 @@ struct Event {
 /// `POST /webhooks/dinie`. Runs only for deliveries that passed verification: anything else
 /// was answered 400/401/413 by the extractor, and Dinie retries it.
 async fn dinie(
-    VerifiedDelivery {
+    Delivery {
         id,
         payload: Json(event),
         ..
-    }: VerifiedDelivery<Json<Event>>,
+    }: Delivery<Json<Event>>,
 ) -> StatusCode {
     // `id` (webhook-id) is the same on every retry of one event: a service that must not act
     // twice records it (e.g. a unique column) and skips ids it has already processed.

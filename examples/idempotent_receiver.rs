@@ -13,7 +13,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::{Extension, Router, http::StatusCode, routing::post};
-use standard_webhooks::idempotency::{Delivery, IdempotencyLayer};
+use standard_webhooks::Delivery;
+use standard_webhooks::axum::IdempotencyLayer;
 use standard_webhooks::{
     EventRoutes, Idempotency, IdempotencyStore, MemoryStore, Secret, Signer, Verifier,
 };
@@ -35,9 +36,10 @@ fn app<S: IdempotencyStore>(
         let (routes, runs) = (routes.clone(), runs.clone());
         async move {
             let kind = delivery.event_type().unwrap_or_default();
+            let kind = kind.as_str();
             match routes.find(kind) {
-                Some(Route::Loans) => println!("loan event {kind} ({})", delivery.id()),
-                Some(Route::Activation) => println!("customer active ({})", delivery.id()),
+                Some(Route::Loans) => println!("loan event {kind} ({})", delivery.id),
+                Some(Route::Activation) => println!("customer active ({})", delivery.id),
                 Some(Route::Ignore) | None => return StatusCode::NO_CONTENT,
             }
             runs.fetch_add(1, Ordering::SeqCst);
@@ -71,7 +73,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = match std::env::var("REDIS_URL") {
         #[cfg(feature = "redis")]
         Ok(url) => {
-            let store = standard_webhooks::idempotency::RedisStore::connect(&url).await?;
+            let store = standard_webhooks::RedisStore::connect(&url).await?;
             println!("ids kept in Redis");
             app(verifier, Idempotency::new(store), routes, runs.clone())
         }

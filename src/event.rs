@@ -1,30 +1,4 @@
 //! The event envelope of a delivery's JSON body: `{"type", "timestamp", "data"}`.
-//!
-//! Parse the body only after it has been verified, from the exact bytes that were verified:
-//!
-//! ```
-//! use serde::Deserialize;
-//! use standard_webhooks::{Event, event_type};
-//!
-//! #[derive(Debug, Deserialize)]
-//! struct Loan { loan_id: String, amount_cents: u64 }
-//!
-//! let body = br#"{"type":"loan.disbursing","timestamp":"2026-11-26T12:00:00.5Z",
-//!                 "data":{"loan_id":"ln_42","amount_cents":250000}}"#;
-//!
-//! // Just the type, to route on before choosing a data type:
-//! assert_eq!(event_type(body).as_deref(), Some("loan.disbursing"));
-//!
-//! let event: Event<Loan> = Event::from_slice(body)?;
-//! assert_eq!(event.event_type, "loan.disbursing");
-//! assert_eq!(event.timestamp.unix_timestamp(), 1_795_694_400);
-//! assert_eq!(event.data.amount_cents, 250_000);
-//!
-//! // serde_json::Value keeps any data:
-//! let any: Event<serde_json::Value> = Event::from_slice(body)?;
-//! assert_eq!(any.data["loan_id"], "ln_42");
-//! # Ok::<(), serde_json::Error>(())
-//! ```
 
 use core::fmt;
 use std::borrow::Cow;
@@ -34,6 +8,32 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// A delivery's body as Standard Webhooks senders shape it.
+///
+/// Parse the body only after it has been verified, from the exact bytes that were verified:
+///
+/// ```
+/// use serde::Deserialize;
+/// use standard_webhooks::{Event, event_type};
+///
+/// #[derive(Debug, Deserialize)]
+/// struct Loan { loan_id: String, amount_cents: u64 }
+///
+/// let body = br#"{"type":"loan.disbursing","timestamp":"2026-11-26T12:00:00.5Z",
+///                 "data":{"loan_id":"ln_42","amount_cents":250000}}"#;
+///
+/// // Just the type, to route on before choosing a data type:
+/// assert_eq!(event_type(body).as_deref(), Some("loan.disbursing"));
+///
+/// let event: Event<Loan> = Event::from_slice(body)?;
+/// assert_eq!(event.event_type, "loan.disbursing");
+/// assert_eq!(event.timestamp.unix_timestamp(), 1_795_694_400);
+/// assert_eq!(event.data.amount_cents, 250_000);
+///
+/// // serde_json::Value keeps any data:
+/// let any: Event<serde_json::Value> = Event::from_slice(body)?;
+/// assert_eq!(any.data["loan_id"], "ln_42");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event<T> {
     /// The event type, e.g. `customer.active`; match it with an

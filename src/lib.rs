@@ -10,28 +10,22 @@
     )
 )]
 
-#[cfg(feature = "actix-web")]
-#[cfg_attr(docsrs, doc(cfg(feature = "actix-web")))]
-pub mod actix;
 #[cfg(feature = "ed25519")]
 mod asymmetric;
-#[cfg(feature = "axum")]
-#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
-pub mod axum;
 mod config;
+mod delivery;
 mod error;
 #[cfg(feature = "serde")]
-#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
-pub mod event;
-#[cfg(any(feature = "axum", feature = "actix-web"))]
-mod extract;
+mod event;
 mod fingerprint;
 mod headers;
-pub mod idempotency;
+mod idempotency;
+#[cfg(any(feature = "axum", feature = "actix-web", feature = "tower"))]
+mod integrations;
 mod keys;
-pub mod pattern;
-#[cfg(any(feature = "axum", feature = "actix-web"))]
+mod pattern;
 mod rejection;
+mod resolver;
 mod secret;
 mod signature;
 mod signer;
@@ -41,6 +35,7 @@ mod verifier;
 #[cfg(feature = "ed25519")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ed25519")))]
 pub use asymmetric::{KeyError, PUBLIC_KEY_PREFIX, PublicKey, SIGNING_KEY_PREFIX, SigningKey};
+pub use delivery::{Delivery, Verified, VerifiedId};
 pub use error::Error;
 #[cfg(feature = "serde")]
 #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
@@ -50,24 +45,27 @@ pub use headers::{
     HeaderSource, SVIX_ID, SVIX_SIGNATURE, SVIX_TIMESTAMP, WEBHOOK_ID, WEBHOOK_SIGNATURE,
     WEBHOOK_TIMESTAMP,
 };
-#[cfg(feature = "axum")]
-#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
-pub use idempotency::IdempotencyLayer;
-#[cfg(feature = "actix-web")]
-#[cfg_attr(docsrs, doc(cfg(feature = "actix-web")))]
-pub use idempotency::IdempotencyMiddleware;
+pub use idempotency::{
+    Claim, ClaimToken, DEFAULT_LEASE, DEFAULT_MEMORY_CAPACITY, DEFAULT_RETENTION,
+    DEFAULT_RETRY_AFTER, IN_PROGRESS_STATUS, Idempotency, IdempotencyStore, MemoryStore, Outcome,
+    STORE_UNAVAILABLE_STATUS, StoreError, StoreFailure, Success,
+};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use idempotency::RedisStore;
-pub use idempotency::{
-    Claim, ClaimToken, Delivery, Idempotency, IdempotencyStore, MemoryStore, Outcome, StoreError,
-    StoreFailure, Success,
-};
+pub use idempotency::{DEFAULT_REDIS_PREFIX, RedisStore};
+#[cfg(feature = "actix-web")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix-web")))]
+pub use integrations::actix;
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub use integrations::axum;
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub use integrations::tower;
 pub use keys::{KeyInfo, KeyKind};
 pub use pattern::{EventPattern, EventRoutes, PatternError};
-#[cfg(any(feature = "axum", feature = "actix-web"))]
-#[cfg_attr(docsrs, doc(cfg(any(feature = "axum", feature = "actix-web"))))]
 pub use rejection::Rejection;
+pub use resolver::{Endpoints, KeyResolver, ResolveError};
 pub use secret::{MIN_SECRET_LEN, SECRET_PREFIX, Secret, SecretError};
 pub use signature::MAX_V1A_ENTRIES;
 pub use signer::{SignedHeaders, Signer};

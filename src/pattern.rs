@@ -1,36 +1,11 @@
 //! Event-type patterns, with the meaning senders give them in subscriptions.
-//!
-//! A sender delivers to an endpoint the events whose `type` matches one of the endpoint's
-//! patterns: an exact type (`customer.active`), a resource wildcard (`loan.*`: every
-//! `loan.…` type), or `*` (everything). The same patterns route deliveries inside a receiver:
-//!
-//! ```
-//! use standard_webhooks::{EventPattern, EventRoutes};
-//!
-//! let pattern: EventPattern = "loan.*".parse()?;
-//! assert!(pattern.matches("loan.signed"));
-//! assert!(!pattern.matches("loanword.created"));
-//!
-//! #[derive(Debug, PartialEq)]
-//! enum Handler { Loans, Activation, Audit }
-//!
-//! let routes = EventRoutes::new()
-//!     .route("*", Handler::Audit)?
-//!     .route("loan.*", Handler::Loans)?
-//!     .route("customer.active", Handler::Activation)?;
-//! // The most specific pattern wins, whatever the order of the routes.
-//! assert_eq!(routes.find("customer.active"), Some(&Handler::Activation));
-//! assert_eq!(routes.find("loan.disbursing"), Some(&Handler::Loans));
-//! assert_eq!(routes.find("customer.created"), Some(&Handler::Audit));
-//! # Ok::<(), standard_webhooks::PatternError>(())
-//! ```
 
 use core::fmt;
 use core::str::FromStr;
 
 /// One event-type pattern: `resource.action`, `resource.*` or `*`.
 ///
-/// Parsed with [`str::parse`]; see the [module documentation](crate::pattern).
+/// Parsed with [`str::parse`]; see [`EventRoutes`] for routing with them.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EventPattern(Kind);
 
@@ -132,6 +107,31 @@ impl fmt::Display for EventPattern {
 /// narrower resource wildcard before a wider one (`loan.fee.*` before `loan.*`), a resource
 /// wildcard before `*`; among equally specific ones (the same pattern added twice), the first
 /// added.
+///
+/// A sender delivers to an endpoint the events whose `type` matches one of the endpoint's
+/// patterns: an exact type (`customer.active`), a resource wildcard (`loan.*`: every
+/// `loan.…` type), or `*` (everything). The same patterns route deliveries inside a receiver:
+///
+/// ```
+/// use standard_webhooks::{EventPattern, EventRoutes};
+///
+/// let pattern: EventPattern = "loan.*".parse()?;
+/// assert!(pattern.matches("loan.signed"));
+/// assert!(!pattern.matches("loanword.created"));
+///
+/// #[derive(Debug, PartialEq)]
+/// enum Handler { Loans, Activation, Audit }
+///
+/// let routes = EventRoutes::new()
+///     .route("*", Handler::Audit)?
+///     .route("loan.*", Handler::Loans)?
+///     .route("customer.active", Handler::Activation)?;
+/// // The most specific pattern wins, whatever the order of the routes.
+/// assert_eq!(routes.find("customer.active"), Some(&Handler::Activation));
+/// assert_eq!(routes.find("loan.disbursing"), Some(&Handler::Loans));
+/// assert_eq!(routes.find("customer.created"), Some(&Handler::Audit));
+/// # Ok::<(), standard_webhooks::PatternError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct EventRoutes<T> {
     routes: Vec<(EventPattern, T)>,

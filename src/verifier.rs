@@ -178,6 +178,24 @@ impl<'a> Message<'a> {
     pub fn key_fingerprint(&self) -> Fingerprint {
         self.key
     }
+
+    /// An owned copy, to hand to another task or a queue: the id, timestamp and key, with the
+    /// body copied into shared bytes.
+    ///
+    /// ```
+    /// use standard_webhooks::{Secret, Signer, Verifier};
+    ///
+    /// let secret: Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".parse()?;
+    /// let verifier = Verifier::builder().secret(secret.clone()).build()?;
+    /// let now = time::OffsetDateTime::now_utc();
+    /// let headers = Signer::new(secret).headers("msg_1", now.unix_timestamp(), b"{}");
+    /// let delivery = verifier.verify_at(&headers, b"{}", now)?.to_delivery();
+    /// std::thread::spawn(move || assert_eq!(delivery.id, "msg_1")).join().unwrap();
+    /// # Ok::<(), standard_webhooks::Error>(())
+    /// ```
+    pub fn to_delivery(&self) -> crate::Delivery {
+        crate::Delivery::new(self, bytes::Bytes::copy_from_slice(self.body), None)
+    }
 }
 
 impl Verifier {
@@ -271,7 +289,7 @@ impl Verifier {
     /// trickled in slowly must not stretch the window: a captured delivery could otherwise be
     /// replayed long after `T + tolerance`, past the time a receiver is told to remember its
     /// id. `None` (the body was in memory already) decides as of `begin`'s time.
-    #[cfg(any(feature = "axum", feature = "actix-web"))]
+    #[cfg(any(feature = "axum", feature = "actix-web", feature = "tower"))]
     pub(crate) fn finish<'a, H: HeaderSource + ?Sized>(
         &self,
         pending: &Pending<'a>,
@@ -892,7 +910,7 @@ mod tests {
 
     /// A request whose headers were judged before a change of keys finishes with the keys it
     /// started with; a request that starts after it sees the new ones.
-    #[cfg(any(feature = "axum", feature = "actix-web"))]
+    #[cfg(any(feature = "axum", feature = "actix-web", feature = "tower"))]
     #[test]
     fn a_request_finishes_with_the_keys_it_started_with() {
         let old = Secret::from_bytes([1; 32]).unwrap();

@@ -13,7 +13,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use common::*;
 use serde::Deserialize;
-use standard_webhooks::axum::{Verified, VerifiedDelivery};
+use standard_webhooks::{Delivery, Verified};
 use standard_webhooks::{Signer, Verifier};
 
 #[derive(Deserialize)]
@@ -43,12 +43,12 @@ async fn raw_body(State(s): State<AppState>, Verified(body): Verified<Bytes>) ->
 async fn json_event(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    VerifiedDelivery {
+    Delivery {
         id,
         timestamp,
         payload: Json(event),
         ..
-    }: VerifiedDelivery<Json<Event>>,
+    }: Delivery<Json<Event>>,
 ) -> String {
     assert!(event.r#type.contains('.'));
     assert!(

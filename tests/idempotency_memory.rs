@@ -142,7 +142,8 @@ async fn unsigned_requests_claim_nothing() {
 #[cfg(feature = "actix-web")]
 mod actix {
     use actix_web::{App, HttpResponse, test, web};
-    use standard_webhooks::idempotency::{Delivery, IdempotencyMiddleware};
+    use standard_webhooks::Delivery;
+    use standard_webhooks::actix::IdempotencyMiddleware;
     use standard_webhooks::{Idempotency, MemoryStore, Signer};
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -159,10 +160,10 @@ mod actix {
             async move {
                 assert!(bytes.starts_with(b"{\"type\""));
                 let n = runs.fetch_add(1, Ordering::SeqCst) + 1;
-                if delivery.id().starts_with("gate-") {
+                if delivery.id.starts_with("gate-") {
                     gate.notified().await;
                 }
-                if delivery.id().starts_with("fail-") && n == 1 {
+                if delivery.id.starts_with("fail-") && n == 1 {
                     return HttpResponse::InternalServerError().finish();
                 }
                 HttpResponse::NoContent().finish()
@@ -240,7 +241,7 @@ mod actix {
         let route = |delivery: web::ReqData<Delivery>, bytes: web::Bytes| async move {
             HttpResponse::Ok().body(format!(
                 "{} {:?} {}",
-                delivery.id(),
+                delivery.id,
                 delivery.event_type(),
                 String::from_utf8_lossy(&bytes)
             ))
@@ -293,7 +294,7 @@ mod actix {
 #[tokio::test]
 async fn a_layer_on_one_route_leaves_the_others_alone() {
     use axum::{Router, http::StatusCode, routing::get, routing::post};
-    use standard_webhooks::IdempotencyLayer;
+    use standard_webhooks::axum::IdempotencyLayer;
 
     let layer = IdempotencyLayer::new(verifier(), Idempotency::new(MemoryStore::new()));
     let app = Router::new()

@@ -17,7 +17,7 @@ mod idempotency_support;
 use std::time::Duration;
 
 use idempotency_support::*;
-use standard_webhooks::idempotency::RedisStore;
+use standard_webhooks::RedisStore;
 use standard_webhooks::{Claim, Idempotency, IdempotencyStore};
 
 fn redis_url() -> String {

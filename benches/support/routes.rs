@@ -37,8 +37,8 @@ pub mod axum_routes {
     use axum::extract::{FromRequest, Request, State};
     use axum::http::StatusCode;
     use axum::{Json, Router, routing::post};
+    use standard_webhooks::Verified;
     use standard_webhooks::Verifier;
-    use standard_webhooks::axum::Verified;
 
     async fn plain(Json(_event): Json<Event>) -> StatusCode {
         StatusCode::NO_CONTENT
@@ -100,8 +100,8 @@ pub mod actix_routes {
     use super::*;
     use actix_web::dev::Payload;
     use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+    use standard_webhooks::Verified;
     use standard_webhooks::Verifier;
-    use standard_webhooks::actix::Verified;
 
     async fn plain(_event: web::Json<Event>) -> HttpResponse {
         HttpResponse::NoContent().finish()

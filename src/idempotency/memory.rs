@@ -12,7 +12,7 @@ pub const DEFAULT_MEMORY_CAPACITY: usize = 100_000;
 
 /// Keeps claims and done ids in this process's memory, for a receiver that runs as one
 /// instance. A fleet behind a load balancer needs a shared store such as
-/// [`RedisStore`](crate::idempotency::RedisStore).
+/// [`RedisStore`](crate::RedisStore).
 ///
 /// Bounded: it holds at most `capacity` ids ([`DEFAULT_MEMORY_CAPACITY`] unless set). Expired
 /// records are swept as new ids arrive. When it is full, the done record that was completed

@@ -73,7 +73,7 @@ return 0
 /// hangs turns into a 503 for the sender to retry, not a hung request.
 ///
 /// ```no_run
-/// use standard_webhooks::{Idempotency, idempotency::RedisStore};
+/// use standard_webhooks::{Idempotency, RedisStore};
 ///
 /// # async fn f() -> Result<(), standard_webhooks::StoreError> {
 /// let store = RedisStore::connect("redis://127.0.0.1:6379/").await?;

@@ -9,7 +9,7 @@ use http::StatusCode;
 
 use super::memory::MemoryStore;
 use super::store::{Claim, ClaimToken, IdempotencyStore, StoreError};
-use crate::verifier::Message;
+use crate::delivery::VerifiedId;
 
 /// How long a claim holds by default: 5 minutes.
 ///
@@ -67,12 +67,75 @@ pub struct StoreFailure(pub Arc<StoreError>);
 
 /// Runs a handler at most once per verified message id, with claims kept in a store.
 ///
-/// Cheap to clone (the store is shared). See the [module documentation](crate::idempotency)
-/// for the semantics.
+/// Cheap to clone (the store is shared).
+///
+/// A sender delivers each event until it gets a 2xx, with the same `webhook-id` on every
+/// attempt: a 2xx that got lost or came late means a second delivery, hours later; a delivery
+/// captured by an attacker can be replayed while its timestamp is fresh. An [`Idempotency`]
+/// runs your handler once per id:
+///
+/// | the id is | the handler | the answer |
+/// | --- | --- | --- |
+/// | new (or its record expired) | runs | the handler's; a success records the id as done for the retention (3 days by default), any other answer, a panic or a cancellation releases it |
+/// | done | does not run | 200 at once, so the sender stops retrying |
+/// | being processed (by this or another instance) | does not run | 409 Conflict, `Retry-After: 5` |
+/// | unknown, because the store is down | does not run | 503 Service Unavailable, `Retry-After: 5` |
+///
+/// A claim lasts for a lease (5 minutes by default), so an instance that crashed mid-handler
+/// blocks its id for at most that long.
+///
+/// Claims are only ever taken for a verified delivery ([`VerifiedId`]: a [`Message`], which only
+/// [`Verifier::verify`] hands out, or a [`Delivery`](crate::Delivery) from an extractor): an
+/// unsigned request cannot claim an id and block the real event. With axum or actix-web, the
+/// [`IdempotencyLayer`](crate::axum::IdempotencyLayer) and
+/// [`IdempotencyMiddleware`](crate::actix::IdempotencyMiddleware) verify, claim and run the
+/// route in one line.
+///
+/// ```
+/// use standard_webhooks::{Idempotency, MemoryStore, Outcome, Secret, Signer, Verifier};
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_time().build()?.block_on(async {
+/// let secret: Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".parse()?;
+/// let verifier = Verifier::builder().secret(secret.clone()).build()?;
+/// let once = Idempotency::new(MemoryStore::new());
+/// let runs = AtomicUsize::new(0);
+///
+/// let body = br#"{"type":"loan.signed","timestamp":"2026-11-26T12:00:00Z","data":{}}"#;
+/// let now = time::OffsetDateTime::now_utc().unix_timestamp();
+/// let headers = Signer::new(secret).headers("msg_2Kq8", now, body);
+///
+/// for _attempt in 0..3 {
+///     let msg = verifier.verify(&headers, body)?; // never claim before verifying
+///     let outcome = once
+///         .run(&msg, async {
+///             runs.fetch_add(1, Ordering::SeqCst);
+///             Ok::<_, std::io::Error>("booked") // Ok records the id as done
+///         })
+///         .await?; // Err: the store is down, answer 503
+///     match outcome {
+///         Outcome::Ran { output, .. } => assert_eq!(output?, "booked"), // answer 200 (or 500 on Err)
+///         Outcome::Done => {}                                           // answer 200 at once
+///         Outcome::InProgress { retry_after } => {                      // answer 409 + Retry-After
+///             unreachable!("not concurrent here: {retry_after:?}")
+///         }
+///     }
+/// }
+/// assert_eq!(runs.load(Ordering::SeqCst), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Stores: [`MemoryStore`] (one process, bounded), [`RedisStore`](crate::RedisStore) (feature
+/// `redis`, shared by a fleet), or your own through [`IdempotencyStore`].
+///
+/// [`Message`]: crate::Message
+/// [`Verifier::verify`]: crate::Verifier::verify
 pub struct Idempotency<S = MemoryStore> {
     store: Arc<S>,
-    /// What goes in front of every id in the store: the namespace made key-safe, then `:`
-    /// (see [`key_prefix`]).
+    /// The namespace made key-safe (see [`encode`]): what goes in front of every id in the
+    /// store.
     key_prefix: Arc<str>,
     lease: Duration,
     retention: Duration,
@@ -187,7 +250,7 @@ impl<S: IdempotencyStore> Idempotency<S> {
     pub fn from_shared(store: Arc<S>) -> Self {
         Self {
             store,
-            key_prefix: key_prefix(""),
+            key_prefix: Arc::from(""),
             lease: DEFAULT_LEASE,
             retention: DEFAULT_RETENTION,
             retry_after: DEFAULT_RETRY_AFTER,
@@ -219,13 +282,16 @@ impl<S: IdempotencyStore> Idempotency<S> {
     /// Keeps the ids of this endpoint apart from those of other endpoints (senders whose ids
     /// may collide) that share one store. Empty by default.
     ///
-    /// The store key of an id is the namespace, `:`, then the id, with any `%` and `:` in the
-    /// namespace percent-encoded (`%25`, `%3A`), so that the first `:` of a key always ends
-    /// its namespace: no id sent to one namespace can reach the key of another (`tenant1` with
-    /// id `2msg` against `tenant12` with id `msg`, or the empty namespace with id `dinie:msg`
-    /// against `dinie` with `msg`).
+    /// The store key of an id is the namespace, `:`, then the id, with any `%`, `/` and `:`
+    /// in the namespace percent-encoded (`%25`, `%2F`, `%3A`), so that the first `:` of a key
+    /// always ends its namespace: no id sent to one namespace can reach the key of another
+    /// (`tenant1` with id `2msg` against `tenant12` with id `msg`, or the empty namespace with
+    /// id `dinie:msg` against `dinie` with `msg`). When keys are looked up per endpoint
+    /// ([`Endpoints`](crate::Endpoints)), the endpoint follows the namespace after a `/`,
+    /// encoded the same way (`dinie/we_2Kq8:msg_1`), so ids of different endpoints never meet
+    /// either.
     pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
-        self.key_prefix = key_prefix(&namespace.into());
+        self.key_prefix = Arc::from(encode(&namespace.into()));
         self
     }
 
@@ -252,20 +318,28 @@ impl<S: IdempotencyStore> Idempotency<S> {
     /// whether the id is recorded as done or released. If this future is dropped while the
     /// handler runs (the request was cancelled) or the handler panics, the claim is released
     /// through [`IdempotencyStore::release_in_background`].
-    pub async fn run<F>(
+    ///
+    /// `delivery` is a verified delivery: a [`Message`](crate::Message) from
+    /// [`Verifier::verify`](crate::Verifier::verify), or a [`Delivery`](crate::Delivery) from
+    /// an extractor ([`VerifiedId`] is sealed, so that nobody claims an id that was not
+    /// verified). The ids of deliveries verified with the keys of different endpoints
+    /// ([`Delivery::endpoint`](crate::Delivery::endpoint)) are kept apart.
+    pub async fn run<V, F>(
         &self,
-        msg: &Message<'_>,
+        delivery: &V,
         handler: F,
     ) -> Result<Outcome<F::Output>, StoreError>
     where
+        V: VerifiedId + ?Sized,
         F: Future,
         F::Output: Success,
     {
-        self.run_id(msg.id(), handler).await
+        self.run_key(self.key(delivery.id(), delivery.endpoint()), handler)
+            .await
     }
 
-    /// [`run`](Self::run) for an id taken from a verified message. Crate-private, so that
-    /// nobody claims an id that was not verified.
+    /// [`run`](Self::run) for an id of the default endpoint, in tests.
+    #[cfg(test)]
     pub(crate) async fn run_id<F>(
         &self,
         id: &str,
@@ -275,7 +349,16 @@ impl<S: IdempotencyStore> Idempotency<S> {
         F: Future,
         F::Output: Success,
     {
-        let ticket = match self.begin(id).await? {
+        self.run_key(self.key(id, None), handler).await
+    }
+
+    /// [`run`](Self::run) for a store key.
+    async fn run_key<F>(&self, key: String, handler: F) -> Result<Outcome<F::Output>, StoreError>
+    where
+        F: Future,
+        F::Output: Success,
+    {
+        let ticket = match self.begin_key(key).await? {
             Begin::Run(ticket) => ticket,
             Begin::Done => return Ok(Outcome::Done),
             Begin::InProgress { retry_after } => return Ok(Outcome::InProgress { retry_after }),
@@ -288,10 +371,18 @@ impl<S: IdempotencyStore> Idempotency<S> {
         })
     }
 
-    /// Claims a verified id: the first half of [`run_id`](Self::run_id), for middlewares that
-    /// must keep the request until they know whether the handler runs.
-    pub(crate) async fn begin(&self, id: &str) -> Result<Begin<'_, S>, StoreError> {
-        let key = self.key(id);
+    /// Claims a verified delivery's id: the first half of [`run`](Self::run), for middlewares
+    /// that must keep the request until they know whether the handler runs.
+    #[cfg_attr(not(feature = "actix-web"), allow(dead_code))]
+    pub(crate) async fn begin<V: VerifiedId + ?Sized>(
+        &self,
+        delivery: &V,
+    ) -> Result<Begin<'_, S>, StoreError> {
+        self.begin_key(self.key(delivery.id(), delivery.endpoint()))
+            .await
+    }
+
+    async fn begin_key(&self, key: String) -> Result<Begin<'_, S>, StoreError> {
         Ok(match self.store.claim(&key, self.lease).await? {
             Claim::Claimed(token) => Begin::Run(Ticket {
                 once: self,
@@ -323,26 +414,30 @@ impl<S: IdempotencyStore> Idempotency<S> {
         self.retry_after_for(None)
     }
 
-    /// The store key of `id`: the key prefix, then the id. The ticket keeps it, so it is owned.
-    fn key(&self, id: &str) -> String {
-        format!("{}{id}", self.key_prefix)
+    /// The store key of `id`: the encoded namespace, then `/` and the encoded endpoint when
+    /// there is one, then `:` and the id. The encoded parts hold no `/` or `:`, so the first
+    /// `/` or `:` of a key ends its namespace and the first `:` its endpoint: keys of different
+    /// namespaces or endpoints never meet. The ticket keeps it, so it is owned.
+    fn key(&self, id: &str, endpoint: Option<&str>) -> String {
+        match endpoint {
+            None => format!("{}:{id}", self.key_prefix),
+            Some(endpoint) => format!("{}/{}:{id}", self.key_prefix, encode(endpoint)),
+        }
     }
 }
 
-/// The prefix of every store key of `namespace`: the namespace with `%` and `:` percent-encoded,
-/// then `:`. Since the encoded namespace holds no `:`, a key's first `:` ends it, and keys of
-/// different namespaces never meet.
-fn key_prefix(namespace: &str) -> Arc<str> {
-    let mut prefix = String::with_capacity(namespace.len() + 1);
-    for c in namespace.chars() {
+/// `text` with `%`, `/` and `:` percent-encoded (`%25`, `%2F`, `%3A`).
+fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
         match c {
-            '%' => prefix.push_str("%25"),
-            ':' => prefix.push_str("%3A"),
-            c => prefix.push(c),
+            '%' => out.push_str("%25"),
+            '/' => out.push_str("%2F"),
+            ':' => out.push_str("%3A"),
+            c => out.push(c),
         }
     }
-    prefix.push(':');
-    Arc::from(prefix)
+    out
 }
 
 /// What [`Idempotency::begin`] found.
@@ -490,8 +585,8 @@ mod tests {
             let a = Idempotency::from_shared(Arc::clone(&store)).namespace(ns_a);
             let b = Idempotency::from_shared(Arc::clone(&store)).namespace(ns_b);
             assert_ne!(
-                a.key(id_a),
-                b.key(id_b),
+                a.key(id_a, None),
+                b.key(id_b, None),
                 "{ns_a:?}/{id_a:?} {ns_b:?}/{id_b:?}"
             );
             assert!(matches!(
@@ -507,8 +602,38 @@ mod tests {
             );
         }
         let plain = Idempotency::new(MemoryStore::new());
-        assert_eq!(plain.key("msg_1"), ":msg_1");
-        assert_eq!(plain.namespace("dinie").key("msg_1"), "dinie:msg_1");
+        assert_eq!(plain.key("msg_1", None), ":msg_1");
+        assert_eq!(
+            plain.clone().namespace("dinie").key("msg_1", None),
+            "dinie:msg_1"
+        );
+        assert_eq!(
+            plain.namespace("dinie").key("msg_1", Some("we_2")),
+            "dinie/we_2:msg_1"
+        );
+    }
+
+    /// No id of one endpoint reaches the key of another endpoint, or of the same namespace
+    /// without endpoints, whatever the names.
+    #[test]
+    fn no_id_crosses_into_another_endpoint() {
+        let once = Idempotency::new(MemoryStore::new()).namespace("n");
+        type Case<'a> = (Option<&'a str>, &'a str);
+        let cases: [(Case<'_>, Case<'_>); 6] = [
+            ((Some("a"), "b:c"), (Some("a:b"), "c")),
+            ((None, "a:b"), (Some("a"), "b")),
+            ((None, "/a:b"), (Some("a"), "b")),
+            ((Some("a/b"), "c"), (Some("a"), "b:c")),
+            ((Some(""), "x"), (None, "x")),
+            ((Some("a%2F"), "b"), (Some("a/"), "b")),
+        ];
+        for ((ep_a, id_a), (ep_b, id_b)) in cases {
+            assert_ne!(
+                once.key(id_a, ep_a),
+                once.key(id_b, ep_b),
+                "{ep_a:?}/{id_a:?} {ep_b:?}/{id_b:?}"
+            );
+        }
     }
 
     #[test]

@@ -123,7 +123,7 @@ pub trait IdempotencyStore: Send + Sync + 'static {
     /// releases at once; [`RedisStore`] spawns the release on the current Tokio runtime.
     ///
     /// [`MemoryStore`]: crate::MemoryStore
-    /// [`RedisStore`]: crate::idempotency::RedisStore
+    /// [`RedisStore`]: crate::RedisStore
     fn release_in_background(&self, id: &str, token: &ClaimToken) {
         let _ = (id, token);
     }

@@ -263,10 +263,10 @@ pub async fn load(
                 );
                 let prefix = match d.kind {
                     Kind::Valid | Kind::Rotation => d.id.as_str(),
-                    Kind::Forged => "webhook verification failed: no signature",
-                    Kind::Stale => "webhook verification failed: message timestamp",
-                    Kind::Unsigned => "malformed webhook request: missing header",
-                    Kind::Oversized => "request body is larger",
+                    // One generic line per status: nothing about keys or which check failed.
+                    Kind::Forged | Kind::Stale => "webhook signature verification failed",
+                    Kind::Unsigned => "invalid webhook request",
+                    Kind::Oversized => "webhook body too large",
                     Kind::BadJson => bad_json,
                 };
                 assert!(
@@ -465,10 +465,7 @@ pub async fn refused_deliveries(s: &Server, json_word: &str) {
     let h = signed(&signer, "msg_f", now(), body.as_bytes());
     let (st, text) = send(&client, &s.url("/json"), &h, body.replace("15000", "95000")).await;
     assert_eq!(
-        (
-            st,
-            text.starts_with("webhook verification failed: no signature")
-        ),
+        (st, text == "webhook signature verification failed"),
         (401, true),
         "{text}"
     );
@@ -486,25 +483,19 @@ pub async fn refused_deliveries(s: &Server, json_word: &str) {
         let h = signed(&signer, "msg_s", now() + skew, body.as_bytes());
         let (st, text) = send(&client, &s.url("/json"), &h, body.clone()).await;
         assert_eq!(st, 401, "{text}");
-        assert!(text.contains("beyond the tolerance of 300 s"), "{text}");
+        assert_eq!(text, "webhook signature verification failed");
     }
 
-    // Unsigned, and each header missing in turn: 400 naming the header.
+    // Unsigned, and each header missing in turn: 400, with one generic line (the server's logs
+    // name the header).
     let (st, text) = send(&client, &s.url("/json"), &[], body.clone()).await;
-    assert_eq!(
-        (st, text.as_str()),
-        (
-            400,
-            "malformed webhook request: missing header `webhook-id`"
-        )
-    );
+    assert_eq!((st, text.as_str()), (400, "invalid webhook request"));
     let full = signed(&signer, "msg_m", now(), body.as_bytes());
     for skip in 0..3 {
         let mut h = full.clone();
-        let (name, _) = h.remove(skip);
+        h.remove(skip);
         let (st, text) = send(&client, &s.url("/json"), &h, body.clone()).await;
-        assert_eq!(st, 400, "{text}");
-        assert!(text.contains(name), "{text}");
+        assert_eq!((st, text.as_str()), (400, "invalid webhook request"));
     }
     // A malformed timestamp: 400.
     let mut h = full.clone();
@@ -518,10 +509,7 @@ pub async fn refused_deliveries(s: &Server, json_word: &str) {
     let big = vec![b'x'; LIMIT + 1];
     let h = signed(&signer, "msg_big", now(), &big);
     let (st, text) = send(&client, &s.url("/raw"), &h, big).await;
-    assert_eq!(
-        (st, text.as_str()),
-        (413, "request body is larger than this endpoint accepts")
-    );
+    assert_eq!((st, text.as_str()), (413, "webhook body too large"));
 
     // Exactly at the limit is fine.
     let at_limit = vec![b'x'; LIMIT];
@@ -540,11 +528,9 @@ pub async fn refused_deliveries(s: &Server, json_word: &str) {
     assert_eq!(st, 400);
     assert!(text.contains(json_word), "{text}");
 
-    // A verifier whose keys have all expired: the server is misconfigured, 500.
+    // A verifier whose keys have all expired: the server is misconfigured, 500, and the answer
+    // does not say that the keys expired (a prober would learn when a retiring key ends).
     let h = signed(&signer, "msg_e", now(), body.as_bytes());
     let (st, text) = send(&client, &s.url("/expired"), &h, body.clone()).await;
-    assert_eq!(
-        (st, text.as_str()),
-        (500, "no webhook key is in force for this endpoint")
-    );
+    assert_eq!((st, text.as_str()), (500, "webhook receiver error"));
 }

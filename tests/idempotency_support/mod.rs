@@ -14,7 +14,8 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::{Extension, body::Bytes};
-use standard_webhooks::idempotency::{Delivery, IdempotencyLayer};
+use standard_webhooks::Delivery;
+use standard_webhooks::axum::IdempotencyLayer;
 use standard_webhooks::{Idempotency, IdempotencyStore, Secret, Signer, Verifier};
 use tokio::sync::Notify;
 
@@ -60,7 +61,7 @@ impl Handler {
             body.starts_with(b"{\"type\""),
             "the route sees the verified body"
         );
-        let id = delivery.id().to_owned();
+        let id = delivery.id.clone();
         let run = {
             let mut runs = self.runs.lock().unwrap();
             let n = runs.entry(id.clone()).or_default();

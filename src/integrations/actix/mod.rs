@@ -1,19 +1,23 @@
-//! actix-web 4 extractors that verify a delivery before the handler runs (feature `actix-web`).
+//! actix-web 4: extractors that verify a delivery before the handler runs, and a middleware that
+//! also runs the route once per `webhook-id` (feature `actix-web`).
 //!
-//! Put [`Verified<E>`] in a handler's arguments, around any extractor that reads the body
-//! (`web::Bytes`, `String`, `web::Json<T>`, …). The [`Verifier`] comes from app data:
-//! `App::new().app_data(web::Data::new(verifier))` (a plain `Verifier` in `app_data` works
-//! too). A delivery that fails verification never reaches the handler; the client gets one of
-//! these answers instead (see [`Rejection`]):
+//! Put [`Verified<E>`] or [`Delivery<E>`] in a handler's arguments, around any extractor that
+//! reads the body (`web::Bytes`, `String`, `web::Json<T>`, …). The keys come from app data: a
+//! [`Verifier`] (`App::new().app_data(web::Data::new(verifier))`; a plain `Verifier` in
+//! `app_data` works too), or [`Endpoints`] for several endpoints on one route. A delivery that
+//! fails verification never reaches the handler; the client gets one of these answers instead
+//! (see [`Rejection`]), with a generic one-line body:
 //!
 //! | what | status |
 //! | --- | --- |
 //! | a `webhook-*` header missing or malformed | 400 |
 //! | no signature matches, or the timestamp is outside the tolerance | 401 |
+//! | [`Endpoints`]: no keys for the endpoint named by the path | 404 |
 //! | body larger than the `PayloadConfig` limit (256 KiB unless you change it) | 413 |
 //! | body sent with a `Content-Encoding`, larger than 256 KiB as received | 413 |
 //! | body that could not be read (the connection broke off, malformed chunks) | 400 |
-//! | no `Verifier` in app data, or none of its keys in force | 500 |
+//! | no `Verifier` or `Endpoints` in app data, or none of its keys in force | 500 |
+//! | [`Endpoints`]: the endpoint's keys could not be looked up | 503, `Retry-After` |
 //! | the inner extractor's own rejection (e.g. JSON that does not parse) | as it answers |
 //!
 //! The headers are checked before the body is read, so a request without valid headers costs no
@@ -30,8 +34,7 @@
 //! ```
 //! use actix_web::{App, HttpResponse, test, web};
 //! use serde::Deserialize;
-//! use standard_webhooks::actix::Verified;
-//! use standard_webhooks::{Secret, Signer, Verifier};
+//! use standard_webhooks::{Secret, Signer, Verified, Verifier};
 //!
 //! #[derive(Deserialize)]
 //! struct Event {
@@ -81,54 +84,52 @@
 //! let unsigned = test::TestRequest::post().uri("/webhooks/dinie").set_payload(body);
 //! let answer = test::call_service(&app, unsigned.to_request()).await;
 //! assert_eq!(answer.status(), 400);
-//! let text = test::read_body(answer).await;
-//! assert_eq!(text, "malformed webhook request: missing header `webhook-id`");
+//! assert_eq!(test::read_body(answer).await, "invalid webhook request");
 //! # Ok(())
 //! # }
 //! ```
 //!
-//! The extractor's error type is `actix_web::Error`; a refusal by this crate downcasts to
+//! The extractors' error type is `actix_web::Error`; a refusal by this crate downcasts to
 //! [`Rejection`] (`err.as_error::<Rejection>()`), e.g. in an error-handling middleware that
-//! answers in your own format. To get the message id (the idempotency key) and timestamp as
-//! well, take a [`VerifiedDelivery<E>`] instead.
+//! answers in your own format. To get the message id (the idempotency key), timestamp and the
+//! key that verified it as well, take a [`Delivery<E>`] instead.
 //!
 //! ```
 //! use actix_web::{HttpResponse, web};
-//! use standard_webhooks::actix::VerifiedDelivery;
+//! use standard_webhooks::Delivery;
 //!
-//! async fn dinie(delivery: VerifiedDelivery<web::Json<serde_json::Value>>) -> HttpResponse {
-//!     // `id` is the same on every retry of this event: skip it if already processed.
-//!     let VerifiedDelivery { id, payload: event, .. } = delivery;
+//! async fn dinie(delivery: Delivery<web::Json<serde_json::Value>>) -> HttpResponse {
+//!     // `id` is the same on every retry of this event: skip it if already processed, or let
+//!     // `IdempotencyMiddleware` do it.
+//!     let Delivery { id, payload: event, .. } = delivery;
 //!     println!("{id}: {}", event["type"]);
 //!     HttpResponse::NoContent().finish()
 //! }
 //! # let _ = actix_web::App::new().route("/", web::post().to(dinie));
 //! ```
+//!
+//! Behind [`IdempotencyMiddleware`], which verifies first, the same extractors take the verified
+//! delivery the middleware left in the request instead of verifying again.
 
-// Hooking in (e.g. an idempotency layer): `verify_request(&req, &mut payload, &verifier)` does
-// the whole job (header pre-check, buffering under `PayloadConfig` or, for a body with a content
-// coding, undecoded up to 256 KiB; verification) and returns a
-// `VerifiedDelivery<web::Bytes>`; run any extractor on the verified body with
-// `E::from_request(&req, &mut Payload::from(delivery.payload))`. Failures are `Rejection`s,
-// which implement `ResponseError` with the right status. `verifier_from_app_data` finds the
-// verifier the way the extractors do.
+mod idempotency;
+
+pub use idempotency::{IdempotencyMiddleware, IdempotencyMiddlewareService};
 
 use core::future::Future;
 use core::pin::Pin;
 
 use ::actix_web::dev::Payload;
 use ::actix_web::http::StatusCode;
-use ::actix_web::http::header::{self, HeaderMap, HeaderName};
+use ::actix_web::http::header::{self, HeaderMap, HeaderName, RETRY_AFTER};
 use ::actix_web::web::{self, Bytes};
-use ::actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
+use ::actix_web::{FromRequest, HttpMessage as _, HttpRequest, HttpResponse, ResponseError};
 
+use crate::delivery::{Delivery, Verified};
 use crate::headers::{self, HeaderSource};
-use crate::rejection::verify_read;
+use crate::integrations::{log_accepted, log_rejected, resolve, verify_read};
+use crate::rejection::Rejection;
+use crate::resolver::{Endpoints, KeyResolver};
 use crate::verifier::Verifier;
-
-pub use crate::rejection::Rejection;
-
-pub use crate::extract::{Verified, VerifiedDelivery};
 
 /// actix-web's own header map (on `http` 0.2), so the core verifier reads it directly.
 ///
@@ -160,62 +161,101 @@ impl ResponseError for Rejection {
         StatusCode::from_u16(self.status().as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
-    /// The status and a one-line `text/plain` body.
+    /// The status, the generic one-line `text/plain` body of
+    /// [`response_text`](Rejection::response_text), and `Retry-After` with a 503.
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code())
-            .content_type("text/plain; charset=utf-8")
-            .body(self.to_string())
+        let mut response = HttpResponse::build(self.status_code());
+        response.content_type("text/plain; charset=utf-8");
+        if let Some(secs) = self.retry_after() {
+            response.insert_header((RETRY_AFTER, secs));
+        }
+        response.body(self.response_text())
     }
 }
 
-/// The verifier the extractors use: `web::Data<Verifier>` from app data, else a plain
-/// `Verifier` from app data.
-pub fn verifier_from_app_data(req: &HttpRequest) -> Option<Verifier> {
-    app_verifier(req).cloned()
+/// The keys the extractors use, from app data: `web::Data<Verifier>`, a plain `Verifier`,
+/// `web::Data<Endpoints>` or a plain `Endpoints`, in that order.
+enum AppKeys<'a> {
+    One(&'a Verifier),
+    Many(&'a Endpoints),
 }
 
-/// [`verifier_from_app_data`], borrowed from the request.
-fn app_verifier(req: &HttpRequest) -> Option<&Verifier> {
-    req.app_data::<web::Data<Verifier>>()
-        .map(|data| data.get_ref())
-        .or_else(|| req.app_data::<Verifier>())
+impl<'a> AppKeys<'a> {
+    fn of(req: &'a HttpRequest) -> Option<Self> {
+        req.app_data::<web::Data<Verifier>>()
+            .map(|data| Self::One(data.get_ref()))
+            .or_else(|| req.app_data::<Verifier>().map(Self::One))
+            .or_else(|| {
+                req.app_data::<web::Data<Endpoints>>()
+                    .map(|data| Self::Many(data.get_ref()))
+            })
+            .or_else(|| req.app_data::<Endpoints>().map(Self::Many))
+    }
 }
 
-/// Verifies a request: checks the headers, buffers the body under the app's `PayloadConfig`,
-/// verifies it, and returns the verified body with the message id and timestamp.
+/// Verifies a request with `keys` (a [`Verifier`], [`Endpoints`] or any [`KeyResolver`]):
+/// resolves the endpoint's keys, checks the headers, buffers the body under the app's
+/// `PayloadConfig`, verifies it, and returns the verified [`Delivery`] with the body as
+/// received as its payload.
 ///
-/// The body is returned as received: one sent with a `Content-Encoding` is read, verified and
-/// returned still encoded (up to 256 KiB), for the extractor you run on it to decode.
+/// A body sent with a `Content-Encoding` is read, verified and returned still encoded (up to
+/// 256 KiB), for the extractor you run on it to decode.
 ///
-/// This is what [`Verified`] does before running its inner extractor; call it from your own
-/// extractor or middleware to add a step (an idempotency check, say) between verification and
-/// the handler:
+/// This is what the extractors do before running their inner extractor; call it from your own
+/// extractor or middleware to add a step between verification and the handler:
 ///
 /// ```
 /// use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
-/// use standard_webhooks::actix::{verifier_from_app_data, verify_request, Rejection};
+/// use standard_webhooks::{Rejection, Verifier};
+/// use standard_webhooks::actix::verify_request;
 ///
 /// async fn check(req: HttpRequest, mut payload: Payload) -> Result<String, actix_web::Error> {
-///     let verifier = verifier_from_app_data(&req).ok_or(Rejection::MissingVerifier)?;
-///     let delivery = verify_request(&req, &mut payload, &verifier).await?;
+///     let verifier = req.app_data::<web::Data<Verifier>>().ok_or(Rejection::MissingVerifier)?;
+///     let delivery = verify_request(&req, &mut payload, verifier.get_ref()).await?;
 ///     // ... look `delivery.id` up in a store of processed ids here ...
 ///     let text = String::from_request(&req, &mut Payload::from(delivery.payload)).await?;
 ///     Ok(text)
 /// }
 /// ```
-pub async fn verify_request(
+pub async fn verify_request<K: KeyResolver>(
     req: &HttpRequest,
     payload: &mut Payload,
-    verifier: &Verifier,
-) -> Result<VerifiedDelivery<Bytes>, Rejection> {
-    let (delivery, bytes) = verify_read(
-        verifier,
-        req.headers(),
-        || read_body(req, payload),
-        |m| VerifiedDelivery::new(m, ()),
-    )
-    .await?;
-    Ok(delivery.with_payload(bytes))
+    keys: &K,
+) -> Result<Delivery<Bytes>, Rejection> {
+    let (delivery, bytes) = verify(req, payload, keys, true).await?;
+    match delivery {
+        Some(delivery) => Ok(delivery.map(|()| bytes)),
+        None => Err(Rejection::MissingVerifier),
+    }
+}
+
+/// Resolves, checks and reads the body, logging the outcome; builds the [`Delivery`] only when
+/// `want` it.
+async fn verify<K: KeyResolver>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    keys: &K,
+    want: bool,
+) -> Result<(Option<Delivery>, Bytes), Rejection> {
+    let path = req.path();
+    let outcome = async {
+        let (verifier, endpoint) = resolve(keys, path).await?;
+        verify_read(
+            &verifier,
+            req.headers(),
+            || read_body(req, payload),
+            |m, bytes: &Bytes| {
+                log_accepted(m, endpoint);
+                want.then(|| Delivery::new(m, bytes.clone(), endpoint))
+            },
+        )
+        .await
+    }
+    .await;
+    if let Err(rejection) = &outcome {
+        log_rejected(rejection, path);
+    }
+    outcome
 }
 
 /// The body exactly as received, which is what the signature covers.
@@ -257,31 +297,37 @@ pub(crate) fn has_content_coding(headers: &HeaderMap) -> bool {
         .any(|v| !v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"identity"))
 }
 
-/// Both extractors: verify the request, then run the inner extractor `E` on the verified
-/// body; `keep` takes what the extractor returns of the verified message.
-async fn extract<E, T>(
+/// Both extractors: verify the request with the keys of app data, or take the delivery the
+/// idempotency middleware left in its extensions; then run the inner extractor `E` on the
+/// verified body. The [`Delivery`] is built only when `want` it.
+async fn extract<E: FromRequest>(
     req: HttpRequest,
     mut payload: Payload,
-    keep: impl FnOnce(&crate::Message<'_>) -> T,
-) -> Result<(T, E), ::actix_web::Error>
-where
-    E: FromRequest,
-{
-    let verifier = app_verifier(&req).ok_or(Rejection::MissingVerifier)?;
-    let (kept, bytes) = verify_read(
-        verifier,
-        req.headers(),
-        || read_body(&req, &mut payload),
-        keep,
-    )
-    .await?;
+    want: bool,
+) -> Result<(Option<Delivery>, E), ::actix_web::Error> {
+    let verified = req.extensions().get::<Delivery>().cloned();
+    let (delivery, bytes) = match verified {
+        Some(verified) => {
+            let bytes = verified.body_bytes();
+            (want.then_some(verified), bytes)
+        }
+        None => match AppKeys::of(&req) {
+            Some(AppKeys::One(verifier)) => verify(&req, &mut payload, verifier, want).await?,
+            Some(AppKeys::Many(endpoints)) => verify(&req, &mut payload, endpoints, want).await?,
+            None => {
+                let rejection = Rejection::MissingVerifier;
+                log_rejected(&rejection, req.path());
+                return Err(rejection.into());
+            }
+        },
+    };
     let inner = E::from_request(&req, &mut Payload::from(bytes))
         .await
         .map_err(Into::into)?;
-    Ok((kept, inner))
+    Ok((delivery, inner))
 }
 
-impl<E> FromRequest for VerifiedDelivery<E>
+impl<E> FromRequest for Delivery<E>
 where
     E: FromRequest + 'static,
 {
@@ -289,12 +335,12 @@ where
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let extracted = extract(req.clone(), payload.take(), |m| {
-            VerifiedDelivery::new(m, ())
-        });
+        let extracted = extract::<E>(req.clone(), payload.take(), true);
         Box::pin(async move {
-            let (delivery, inner) = extracted.await?;
-            Ok(delivery.with_payload(inner))
+            match extracted.await? {
+                (Some(delivery), inner) => Ok(delivery.map(|()| inner)),
+                (None, _) => Err(Rejection::MissingVerifier.into()),
+            }
         })
     }
 }
@@ -308,9 +354,9 @@ where
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         // The id and timestamp are not kept: no `String` is made of the id.
-        let extracted = extract(req.clone(), payload.take(), |_| ());
+        let extracted = extract::<E>(req.clone(), payload.take(), false);
         Box::pin(async move {
-            let ((), inner) = extracted.await?;
+            let (_, inner) = extracted.await?;
             Ok(Self(inner))
         })
     }
@@ -365,12 +411,16 @@ mod tests {
     }
 
     #[test]
-    fn missing_verifier_is_found_missing_and_answers_500() {
+    fn keys_are_found_in_app_data_or_missing_and_answer_500() {
         let req = TestRequest::default().to_http_request();
-        assert!(verifier_from_app_data(&req).is_none());
+        assert!(AppKeys::of(&req).is_none());
         let v = Verifier::builder().secret(secret()).build().unwrap();
-        let req = TestRequest::default().app_data(v).to_http_request();
-        assert!(verifier_from_app_data(&req).is_some());
+        let req = TestRequest::default().app_data(v.clone()).to_http_request();
+        assert!(matches!(AppKeys::of(&req), Some(AppKeys::One(_))));
+        let req = TestRequest::default()
+            .app_data(web::Data::new(Endpoints::new()))
+            .to_http_request();
+        assert!(matches!(AppKeys::of(&req), Some(AppKeys::Many(_))));
         assert_eq!(
             Rejection::MissingVerifier.status_code(),
             StatusCode::INTERNAL_SERVER_ERROR

@@ -1,5 +1,5 @@
-//! The actix-web integration: a middleware that verifies each delivery and runs the route once
-//! per id.
+//! The actix-web idempotency middleware: verify each delivery, then run the route once per
+//! `webhook-id`.
 
 use core::future::{Future, Ready, ready};
 use core::pin::Pin;
@@ -14,30 +14,36 @@ use ::actix_web::http::StatusCode;
 use ::actix_web::http::header::RETRY_AFTER;
 use ::actix_web::{HttpMessage, HttpResponse, ResponseError};
 
-use super::delivery::Delivery;
-use super::run::{Begin, DONE_BODY, IN_PROGRESS_BODY, Idempotency, StoreFailure, UNAVAILABLE_BODY};
-use super::store::IdempotencyStore;
+use crate::idempotency::{
+    Begin, DONE_BODY, IN_PROGRESS_BODY, IN_PROGRESS_STATUS, Idempotency, IdempotencyStore,
+    STORE_UNAVAILABLE_STATUS, StoreFailure, UNAVAILABLE_BODY,
+};
+use crate::resolver::KeyResolver;
 use crate::verifier::Verifier;
 
 /// An actix-web middleware (feature `actix-web`): verify, then run the route at most once per
 /// `webhook-id`.
 ///
-/// The same steps and answers as the axum [`IdempotencyLayer`](super::IdempotencyLayer):
-/// [`verify_request`](crate::actix::verify_request) first (a delivery that fails is answered
-/// 400/401/413 and claims nothing); then the claim; then the route, whose response decides
-/// (2xx records the id as done; anything else, an `Err`, a panic or a cancellation releases
-/// it). The route gets the verified body as its payload and a [`Delivery`] in the request's
-/// extensions (`web::ReqData<Delivery>`). Done ids are answered 200, ids in progress 409 with
-/// `Retry-After`, and a store that is down 503 with `Retry-After`.
+/// The same steps and answers as the axum
+/// [`IdempotencyLayer`](crate::axum::IdempotencyLayer): the delivery is verified with `keys` (a
+/// [`Verifier`], or [`Endpoints`](crate::Endpoints) for several endpoints on one route) first
+/// (a delivery that fails is answered 400/401/404/413/… and claims nothing); then the claim;
+/// then the route, whose response decides (2xx records the id as done; anything else, an
+/// `Err`, a panic or a cancellation releases it). The body is read under the app's
+/// `PayloadConfig`. The route gets the verified body as its payload and the
+/// [`Delivery`](crate::Delivery) in the request's extensions: the
+/// [`Verified`](crate::Verified) and `Delivery` extractors take it from there (no second
+/// verification); `web::ReqData<Delivery>` works too. Done ids are answered 200, ids in
+/// progress 409 with `Retry-After`, and a store that is down 503 with `Retry-After`.
 ///
 /// ```
 /// use actix_web::{App, HttpResponse, test, web};
-/// use standard_webhooks::idempotency::{Delivery, IdempotencyMiddleware};
-/// use standard_webhooks::{Idempotency, MemoryStore, Secret, Signer, Verifier};
+/// use standard_webhooks::actix::IdempotencyMiddleware;
+/// use standard_webhooks::{Delivery, Idempotency, MemoryStore, Secret, Signer, Verifier};
 ///
-/// async fn dinie(delivery: web::ReqData<Delivery>, body: web::Bytes) -> HttpResponse {
-///     assert_eq!(delivery.id(), "msg_1");
-///     assert!(body.starts_with(b"{"));
+/// async fn dinie(delivery: Delivery<web::Json<serde_json::Value>>) -> HttpResponse {
+///     assert_eq!(delivery.id, "msg_1");
+///     assert_eq!(delivery.payload["type"], "customer.active");
 ///     HttpResponse::NoContent().finish()
 /// }
 ///
@@ -60,7 +66,10 @@ use crate::verifier::Verifier;
 /// let mut statuses = Vec::new();
 /// for attempt in 0..2 {
 ///     let signed = Signer::new(secret.clone()).headers("msg_1", now + attempt, body.as_bytes());
-///     let mut req = test::TestRequest::post().uri("/webhooks").set_payload(body);
+///     let mut req = test::TestRequest::post()
+///         .uri("/webhooks")
+///         .insert_header(("content-type", "application/json"))
+///         .set_payload(body);
 ///     for (name, value) in signed.iter() {
 ///         req = req.insert_header((name, value));
 ///     }
@@ -71,43 +80,44 @@ use crate::verifier::Verifier;
 /// # }
 /// ```
 #[derive(Debug)]
-pub struct IdempotencyMiddleware<S> {
-    verifier: Verifier,
+pub struct IdempotencyMiddleware<S, K = Verifier> {
+    keys: K,
     once: Idempotency<S>,
 }
 
-impl<S> Clone for IdempotencyMiddleware<S> {
+impl<S, K: Clone> Clone for IdempotencyMiddleware<S, K> {
     fn clone(&self) -> Self {
         Self {
-            verifier: self.verifier.clone(),
+            keys: self.keys.clone(),
             once: self.once.clone(),
         }
     }
 }
 
-impl<S: IdempotencyStore> IdempotencyMiddleware<S> {
-    /// Verifies with `verifier`, keeps claims with `once`.
-    pub fn new(verifier: Verifier, once: Idempotency<S>) -> Self {
-        Self { verifier, once }
+impl<S: IdempotencyStore, K: KeyResolver + Clone> IdempotencyMiddleware<S, K> {
+    /// Verifies with `keys` (a [`Verifier`], [`Endpoints`](crate::Endpoints) or any
+    /// [`KeyResolver`]), keeps claims with `once`.
+    pub fn new(keys: K, once: Idempotency<S>) -> Self {
+        Self { keys, once }
     }
 }
 
-impl<S, I, B> Transform<I, ServiceRequest> for IdempotencyMiddleware<S>
+impl<S, K, I, B> Transform<I, ServiceRequest> for IdempotencyMiddleware<S, K>
 where
     S: IdempotencyStore,
+    K: KeyResolver + Clone,
     I: Service<ServiceRequest, Response = ServiceResponse<B>, Error = ::actix_web::Error> + 'static,
     B: MessageBody + 'static,
 {
     type Response = ServiceResponse<EitherBody<B, BoxBody>>;
     type Error = ::actix_web::Error;
-    type Transform = IdempotencyMiddlewareService<S, I>;
+    type Transform = IdempotencyMiddlewareService<S, I, K>;
     type InitError = ();
     type Future = Ready<Result<Self::Transform, ()>>;
 
     fn new_transform(&self, service: I) -> Self::Future {
         ready(Ok(IdempotencyMiddlewareService {
-            verifier: self.verifier.clone(),
-            once: self.once.clone(),
+            middleware: self.clone(),
             inner: Rc::new(service),
         }))
     }
@@ -115,15 +125,15 @@ where
 
 /// The service [`IdempotencyMiddleware`] wraps a route in.
 #[derive(Debug)]
-pub struct IdempotencyMiddlewareService<S, I> {
-    verifier: Verifier,
-    once: Idempotency<S>,
+pub struct IdempotencyMiddlewareService<S, I, K = Verifier> {
+    middleware: IdempotencyMiddleware<S, K>,
     inner: Rc<I>,
 }
 
-impl<S, I, B> Service<ServiceRequest> for IdempotencyMiddlewareService<S, I>
+impl<S, K, I, B> Service<ServiceRequest> for IdempotencyMiddlewareService<S, I, K>
 where
     S: IdempotencyStore,
+    K: KeyResolver + Clone,
     I: Service<ServiceRequest, Response = ServiceResponse<B>, Error = ::actix_web::Error> + 'static,
     B: MessageBody + 'static,
 {
@@ -134,35 +144,32 @@ where
     forward_ready!(inner);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let verifier = self.verifier.clone();
-        let once = self.once.clone();
+        let IdempotencyMiddleware { keys, once } = self.middleware.clone();
         let inner = Rc::clone(&self.inner);
         Box::pin(async move {
             let (http_req, mut payload) = req.into_parts();
-            let delivery =
-                match crate::actix::verify_request(&http_req, &mut payload, &verifier).await {
-                    Ok(delivery) => delivery,
-                    Err(rejection) => {
-                        let response = rejection.error_response();
-                        return Ok(ServiceResponse::new(http_req, response).map_into_right_body());
-                    }
-                };
-            let decoded = body_for_event_type(&http_req, &delivery.payload).await;
-            let info = Delivery::new(
-                delivery.id,
-                delivery.timestamp,
-                decoded.as_ref().unwrap_or(&delivery.payload),
-            );
-            let id = info.id().to_owned();
-            http_req.extensions_mut().insert(info);
+            let delivery = match crate::actix::verify_request(&http_req, &mut payload, &keys).await
+            {
+                Ok(delivery) => delivery,
+                Err(rejection) => {
+                    let response = rejection.error_response();
+                    return Ok(ServiceResponse::new(http_req, response).map_into_right_body());
+                }
+            };
+            let body = delivery.payload.clone();
+            let mut delivery = delivery.map(|_| ());
+            if let Some(decoded) = body_for_event_type(&http_req, &body).await {
+                delivery.set_decoded_body(decoded);
+            }
+            http_req.extensions_mut().insert(delivery.clone());
 
-            let ticket = match once.begin(&id).await {
+            let ticket = match once.begin(&delivery).await {
                 Ok(Begin::Run(ticket)) => ticket,
                 Ok(Begin::Done) => return Ok(answer(http_req, StatusCode::OK, DONE_BODY, None)),
                 Ok(Begin::InProgress { retry_after }) => {
                     return Ok(answer(
                         http_req,
-                        actix_status(super::IN_PROGRESS_STATUS),
+                        actix_status(IN_PROGRESS_STATUS),
                         IN_PROGRESS_BODY,
                         Some(retry_after.as_secs()),
                     ));
@@ -170,7 +177,7 @@ where
                 Err(error) => {
                     let mut response = answer(
                         http_req,
-                        actix_status(super::STORE_UNAVAILABLE_STATUS),
+                        actix_status(STORE_UNAVAILABLE_STATUS),
                         UNAVAILABLE_BODY,
                         Some(once.unavailable_retry_after().as_secs()),
                     );
@@ -183,7 +190,7 @@ where
             };
             // The route gets the request itself (no clone is kept: actix's routing needs it
             // unshared) with the verified body as its payload.
-            let req = ServiceRequest::from_parts(http_req, Payload::from(delivery.payload));
+            let req = ServiceRequest::from_parts(http_req, Payload::from(body));
             let result = inner.call(req).await;
             // An `Err` becomes an error response, never a 2xx: it releases the claim.
             let success = matches!(&result, Ok(response) if response.status().is_success());
@@ -200,7 +207,7 @@ where
     }
 }
 
-/// The body as the route will read it, for [`Delivery::event_type`], when that differs from
+/// The body as the route will read it, for `Delivery::event_type`, when that differs from
 /// the verified bytes: a body sent with a `Content-Encoding` is verified as received, still
 /// encoded, and actix-web's body extractors decode it for the route (with a `compress-*`
 /// feature). It is decoded here the same way, under the app's `PayloadConfig`. `None` when

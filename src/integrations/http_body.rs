@@ -1,0 +1,111 @@
+//! Reading and verifying an `http::Request` whose body is any `http_body::Body`: what the axum
+//! idempotency layer and the tower layer share.
+
+use bytes::{Buf, Bytes, BytesMut};
+use http::Request;
+use http::request::Parts;
+use http_body_util::BodyExt as _;
+
+use super::{log_accepted, log_rejected, resolve, verify_read};
+use crate::delivery::Delivery;
+use crate::rejection::Rejection;
+use crate::resolver::KeyResolver;
+
+/// The whole body, under `limit` bytes when one is given. A body that arrives in one piece (the
+/// usual webhook) is kept as it is, without a copy; several pieces are joined.
+pub(crate) async fn read_body<B>(body: B, limit: Option<usize>) -> Result<Bytes, Rejection>
+where
+    B: http_body::Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    match limit {
+        Some(limit) => collect(http_body_util::Limited::new(body, limit)).await,
+        None => collect(body).await,
+    }
+}
+
+async fn collect<B>(body: B) -> Result<Bytes, Rejection>
+where
+    B: http_body::Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let mut body = core::pin::pin!(body);
+    let mut first: Option<Bytes> = None;
+    let mut joined = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            let e: Box<dyn std::error::Error + Send + Sync> = e.into();
+            if is_length_limit(e.as_ref()) {
+                Rejection::PayloadTooLarge
+            } else {
+                Rejection::BodyUnreadable(format!("failed to buffer the request body: {e}"))
+            }
+        })?;
+        // Trailers carry nothing that is signed.
+        let Ok(mut data) = frame.into_data() else {
+            continue;
+        };
+        let data = data.copy_to_bytes(data.remaining());
+        match first.take() {
+            None if joined.is_empty() => first = Some(data),
+            earlier => {
+                if let Some(earlier) = earlier {
+                    joined.extend_from_slice(&earlier);
+                }
+                joined.extend_from_slice(&data);
+            }
+        }
+    }
+    Ok(first.unwrap_or_else(|| joined.freeze()))
+}
+
+/// Whether a body error is (or wraps) the length limit of `http_body_util::Limited` (axum wraps
+/// it in its own error type, once or twice).
+fn is_length_limit(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut e = Some(e);
+    while let Some(err) = e {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        e = err.source();
+    }
+    false
+}
+
+/// Verifies a request for a layer: resolves the endpoint's keys, checks the headers, reads the
+/// body under `limit`, verifies; gives back the request's parts and the verified delivery
+/// (which holds the body). Logs the outcome.
+pub(crate) async fn verify_http<B, K>(
+    req: Request<B>,
+    keys: &K,
+    limit: Option<usize>,
+) -> Result<(Parts, Delivery), Rejection>
+where
+    B: http_body::Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    K: KeyResolver,
+{
+    let (parts, body) = req.into_parts();
+    let outcome = async {
+        let (verifier, endpoint) = resolve(keys, parts.uri.path()).await?;
+        let (delivery, _) = verify_read(
+            &verifier,
+            &parts.headers,
+            || read_body(body, limit),
+            |m, bytes: &Bytes| {
+                log_accepted(m, endpoint);
+                Delivery::new(m, bytes.clone(), endpoint)
+            },
+        )
+        .await?;
+        Ok(delivery)
+    }
+    .await;
+    match outcome {
+        Ok(delivery) => Ok((parts, delivery)),
+        Err(rejection) => {
+            log_rejected(&rejection, parts.uri.path());
+            Err(rejection)
+        }
+    }
+}
