@@ -498,7 +498,9 @@ impl Verifier {
             });
         }
         drop_expired_beyond(&mut keys, Now::at(now));
-        self.inner.keys.store(Arc::new(KeySet::new(keys)));
+        let keys = KeySet::new(keys);
+        log_key_set("webhook key rotated", &keys, now);
+        self.inner.keys.store(Arc::new(keys));
     }
 
     /// Replaces every key with those of `config` (the syntax of
@@ -525,7 +527,9 @@ impl Verifier {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn reload_from_config(&self, config: &str) -> Result<(), Error> {
-        let keys = KeySet::checked(crate::config::parse(config)?, OffsetDateTime::now_utc())?;
+        let now = OffsetDateTime::now_utc();
+        let keys = KeySet::checked(crate::config::parse(config)?, now)?;
+        log_key_set("webhook keys reloaded", &keys, now);
         let _changing = self
             .inner
             .changes
@@ -586,6 +590,33 @@ fn decide<'a, H: HeaderSource + ?Sized>(
         }),
     }
 }
+
+/// Logs a key set that was just installed (feature `tracing`): one INFO event naming each key
+/// by fingerprint with its state, and a WARN event per key already past its expiry (kept,
+/// never trusted: the configuration should drop it).
+#[cfg(feature = "tracing")]
+fn log_key_set(what: &str, keys: &KeySet, now: OffsetDateTime) {
+    let shown: Vec<String> = keys
+        .keys()
+        .iter()
+        .map(|k| format!("{:?}", KeyState(k.info(), now)))
+        .collect();
+    tracing::info!(target: "standard_webhooks", keys = %shown.join(", "), "{what}");
+    for key in keys.keys().iter().filter(|k| !k.in_force(Now::at(now))) {
+        if let Some(at) = key.expires_at {
+            tracing::warn!(
+                target: "standard_webhooks",
+                key = %key.fingerprint,
+                expired_at = %crate::config::rfc3339(at),
+                "webhook key past its expiry is kept but never trusted; remove it from the configuration"
+            );
+        }
+    }
+}
+
+#[cfg(not(feature = "tracing"))]
+#[inline(always)]
+fn log_key_set(_: &str, _: &KeySet, _: OffsetDateTime) {}
 
 /// Keeps at most [`EXPIRED_KEPT`] of the keys past their expiry at `now`: those that expired
 /// last (ties may keep one more).
@@ -789,9 +820,11 @@ impl VerifierBuilder {
     /// that were in force then.
     pub fn build_at(self, now: OffsetDateTime) -> Result<Verifier, Error> {
         check_duplicates(&self.keys)?;
+        let keys = KeySet::checked(self.keys, now)?;
+        log_key_set("webhook verifier built", &keys, now);
         Ok(Verifier {
             inner: Arc::new(Inner {
-                keys: ArcSwap::from_pointee(KeySet::checked(self.keys, now)?),
+                keys: ArcSwap::from_pointee(keys),
                 tolerance: self.tolerance,
                 changes: Mutex::new(()),
             }),
