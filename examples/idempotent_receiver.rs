@@ -1,22 +1,26 @@
 //! An axum receiver that processes each event once, routing by event type.
 //!
 //! ```sh
-//! WEBHOOK_SECRETS=whsec_... cargo run --features axum,serde,redis --example idempotent_receiver
+//! WEBHOOK_SECRETS="whsec_..." WEBHOOK_LISTEN=127.0.0.1:3000 \
+//!     cargo run --features axum,serde,redis --example idempotent_receiver
 //! ```
 //!
-//! Ids are kept in Redis when `REDIS_URL` is set (every instance of the receiver shares them),
-//! in memory otherwise. With `WEBHOOK_EXAMPLE_SELF_TEST=1` it signs deliveries itself, sends
-//! one event several times at once and again later, as a sender retrying would, checks that
-//! the handler ran once, and exits.
+//! The same variables as the other examples: `WEBHOOK_SECRETS` (the endpoint's secret; during a
+//! rotation the new one and the old one with its expiry, `whsec_NEW whsec_OLD@2026-11-27T01:00:00Z`)
+//! and `WEBHOOK_LISTEN` (`127.0.0.1:3000` by default). Ids are kept in Redis when `REDIS_URL`
+//! is set (every instance of the receiver shares them), in memory otherwise. With
+//! `WEBHOOK_EXAMPLE_SELF_TEST=1` it signs deliveries itself, sends one event several times at
+//! once and again later, as a sender retrying would, checks that the handler ran once, and
+//! exits.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use axum::{Extension, Router, http::StatusCode, routing::post};
-use standard_webhooks::Delivery;
+use axum::{Json, Router, http::StatusCode, routing::post};
 use standard_webhooks::axum::IdempotencyLayer;
 use standard_webhooks::{
-    EventRoutes, Idempotency, IdempotencyStore, MemoryStore, Secret, Signer, Verifier,
+    Delivery, Event, EventRoutes, Idempotency, IdempotencyStore, MemoryStore, Secret, Signer,
+    Verifier,
 };
 
 #[derive(Debug, Clone, Copy)]
@@ -32,14 +36,19 @@ fn app<S: IdempotencyStore>(
     routes: Arc<EventRoutes<Route>>,
     runs: Arc<AtomicUsize>,
 ) -> Router {
-    let handler = move |Extension(delivery): Extension<Delivery>| {
+    // Behind the layer, the extractor takes the delivery the layer verified: the handler's
+    // type still says "verified", and it runs once per `webhook-id`.
+    let handler = move |Delivery {
+                            id,
+                            payload: Json(event),
+                            ..
+                        }: Delivery<Json<Event<serde_json::Value>>>| {
         let (routes, runs) = (routes.clone(), runs.clone());
         async move {
-            let kind = delivery.event_type().unwrap_or_default();
-            let kind = kind.as_str();
+            let kind = event.event_type.as_str();
             match routes.find(kind) {
-                Some(Route::Loans) => println!("loan event {kind} ({})", delivery.id),
-                Some(Route::Activation) => println!("customer active ({})", delivery.id),
+                Some(Route::Loans) => println!("loan event {kind} ({id}): {}", event.data),
+                Some(Route::Activation) => println!("customer active ({id})"),
                 Some(Route::Ignore) | None => return StatusCode::NO_CONTENT,
             }
             runs.fetch_add(1, Ordering::SeqCst);
@@ -55,12 +64,21 @@ fn app<S: IdempotencyStore>(
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let self_test = std::env::var_os("WEBHOOK_EXAMPLE_SELF_TEST").is_some();
-    let secret: Secret = match std::env::var("WEBHOOK_SECRETS") {
-        Ok(s) if !self_test => s.parse()?,
-        _ => "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".parse()?,
+    let self_test = std::env::var("WEBHOOK_EXAMPLE_SELF_TEST").is_ok_and(|v| v == "1");
+    // The self-test signs with this demo secret.
+    const DEMO: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let (config, listen) = if self_test {
+        (DEMO.to_owned(), "127.0.0.1:0".to_owned())
+    } else {
+        let config = std::env::var("WEBHOOK_SECRETS").map_err(|_| {
+            "set WEBHOOK_SECRETS to the endpoint's secret (whsec_...), or several separated by spaces"
+        })?;
+        let listen = std::env::var("WEBHOOK_LISTEN").unwrap_or_else(|_| "127.0.0.1:3000".into());
+        (config, listen)
     };
-    let verifier = Verifier::builder().secret(secret.clone()).build()?;
+    // Errors name what is wrong with an entry, never the secret itself.
+    let verifier = Verifier::builder().secrets_from_config(&config)?.build()?;
+    println!("verifier: {verifier:?}");
     let runs = Arc::new(AtomicUsize::new(0));
     // The same patterns a sender's subscription uses; the most specific one wins.
     let routes = Arc::new(
@@ -88,12 +106,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
 
-    let addr = if self_test {
-        "127.0.0.1:0"
-    } else {
-        "127.0.0.1:3000"
-    };
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let listener = tokio::net::TcpListener::bind(&listen).await?;
     let url = format!("http://{}/webhooks/dinie", listener.local_addr()?);
     println!("listening on {url}");
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
@@ -103,6 +116,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // The sender: one event, five attempts at once, then one more later.
+    let secret: Secret = DEMO.parse()?;
     let id = format!("msg_example_{}", std::process::id());
     let body = r#"{"type":"loan.disbursing","timestamp":"2026-11-26T12:00:00Z","data":{}}"#;
     let client = reqwest::Client::new();
@@ -110,7 +124,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // Each attempt is signed anew, as a sender's retries are.
         let now = time::OffsetDateTime::now_utc().unix_timestamp() + attempt % 2;
         let signed = Signer::new(secret.clone()).headers(&id, now, body.as_bytes());
-        let mut req = client.post(&url).body(body);
+        let mut req = client
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body);
         for (name, value) in signed.iter() {
             req = req.header(name, value);
         }

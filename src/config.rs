@@ -101,9 +101,11 @@ fn describe(entry: &str) -> String {
     out
 }
 
-/// An instant as RFC 3339 text, for messages.
+/// An instant as RFC 3339 text to the second, for messages.
 pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339)
+    at.replace_nanosecond(0)
+        .unwrap_or(at)
+        .format(&Rfc3339)
         .unwrap_or_else(|_| format!("{} (Unix time)", at.unix_timestamp()))
 }
 
