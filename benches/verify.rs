@@ -18,7 +18,12 @@
 //!   pairs (both carrying four ordinary request headers besides the three webhook ones), and
 //!   `verify` reading the system clock.
 //! - `keys_<len>`: 2 and 5 keys, the signature by the first key tried or the last; a forged
-//!   signature (every key in force is tried).
+//!   signature (every key in force is tried). The rotation cases: a verifier holding a current
+//!   and a retiring key, fed deliveries signed by the retiring key only (a sender that has not
+//!   switched yet: the key that matched last is tried first, so one HMAC each), by the new key
+//!   only, alternately by each (the worst case for that hint), and the same after the keys were
+//!   installed on the running verifier with `Verifier::rotate`. Their cost relative to one key
+//!   is printed from an interleaved measurement against `1key`.
 //! - `reject_<len>`: a missing header and a stale timestamp. Their cost must not grow with the
 //!   body: they are rejected before any hashing.
 //! - `clock`: `SystemTime::now()` alone, the one thing `verify` does beyond `verify_at`.
@@ -217,12 +222,30 @@ fn keys() -> Vec<Case> {
         .build()
         .unwrap();
     let one = Verifier::builder().secret(secret(0)).build().unwrap();
+    // The same rotation installed on a running verifier: secret 0 current, then rotated to 1.
+    let rotated = Verifier::builder().secret(secret(0)).build().unwrap();
+    rotated.rotate(secret(1), Duration::from_secs(86_400));
 
     let mut cases = Vec::new();
     for (name, len) in [SIZES[0], SIZES[1], SIZES[2]] {
         let group = format!("keys_{name}");
         let body = body(len);
         let by = |i: usize| map(&pairs(&Signer::new(secret(i)).headers(ID, TS, &body)));
+        // Deliveries signed alternately by the retiring and the current key.
+        let alternating = {
+            let (a, b) = (by(0), by(1));
+            let (v, body) = (rotation.clone(), body.clone());
+            let flip = std::cell::Cell::new(false);
+            assert!(
+                v.verify_at(&a, &body, at(TS)).is_ok() && v.verify_at(&b, &body, at(TS)).is_ok()
+            );
+            case(&group, "2keys_alternating", move || {
+                flip.set(!flip.get());
+                let h = if flip.get() { &a } else { &b };
+                v.verify_at(black_box(h), black_box(&body), at(TS)).is_ok()
+            })
+        };
+        cases.push(alternating);
         let mut forged = by(0);
         forged.insert(
             "webhook-signature",
@@ -234,6 +257,8 @@ fn keys() -> Vec<Case> {
             ("2keys_newer", &rotation, by(1), true),
             ("2keys_newer_added_last", &rotation_old_first, by(1), true),
             ("2keys_retiring", &rotation, by(0), true),
+            ("rotated_retiring", &rotated, by(0), true),
+            ("rotated_newer", &rotated, by(1), true),
             ("5keys_first", &five, by(0), true),
             ("5keys_last", &five, by(4), true),
             ("forged_1key", &one, forged.clone(), false),
@@ -391,6 +416,9 @@ fn print_tables(cases: &[Case], dir: &Path, since: SystemTime) {
             "2keys_newer",
             "2keys_newer_added_last",
             "2keys_retiring",
+            "2keys_alternating",
+            "rotated_retiring",
+            "rotated_newer",
             "5keys_first",
             "5keys_last",
             "forged_1key",
@@ -398,6 +426,7 @@ fn print_tables(cases: &[Case], dir: &Path, since: SystemTime) {
         ],
         &SIZES[..3],
     );
+    rotation_table(cases, dir, since);
     if let Some(t) = median(dir, "clock", "system_time_now", since) {
         println!(
             "\nreading the system clock (`SystemTime::now`, once per `verify`): {}",
@@ -410,6 +439,53 @@ fn print_tables(cases: &[Case], dir: &Path, since: SystemTime) {
         &["missing_header", "stale_timestamp"],
         &SIZES,
     );
+}
+
+/// The rotation cases against one key, from an interleaved measurement: what a verifier holding
+/// a current and a retiring key costs per delivery, relative to a verifier with one key.
+fn rotation_table(cases: &[Case], dir: &Path, since: SystemTime) {
+    let find = |group: &str, name: &str| {
+        cases
+            .iter()
+            .find(|c| c.group == group && c.name == name)
+            .filter(|c| median(dir, &c.group, c.name, since).is_some())
+    };
+    let names = [
+        "2keys_newer",
+        "2keys_retiring",
+        "2keys_alternating",
+        "rotated_retiring",
+        "rotated_newer",
+    ];
+    let mut rows = Vec::new();
+    for (size, _) in &SIZES[..3] {
+        let group = format!("keys_{size}");
+        let Some(one) = find(&group, "1key") else {
+            continue;
+        };
+        let cells: Vec<String> = names
+            .iter()
+            .map(|name| match find(&group, name) {
+                Some(case) => {
+                    let (r, rmin) = paired(&one.run, &case.run);
+                    format!("{r:.3}× (min {rmin:.3}×)")
+                }
+                None => "-".to_owned(),
+            })
+            .collect();
+        rows.push((size, cells));
+    }
+    if rows.is_empty() {
+        return;
+    }
+    println!(
+        "\nrotation: a current and a retiring key, relative to one key (interleaved, median of rounds)"
+    );
+    println!("| body | {} |", names.join(" | "));
+    println!("|---|{}", "---|".repeat(names.len()));
+    for (size, cells) in rows {
+        println!("| {size} | {} |", cells.join(" | "));
+    }
 }
 
 fn main() {
