@@ -5,9 +5,11 @@
 //! CARGO_TARGET_DIR=/tmp/bench-target cargo bench --bench hostile
 //! ```
 //!
-//! Rejections that come before the body (stale timestamp, too many entries, no well-formed
-//! entry, a 64 KiB signature header) must cost far less than the floor, whatever the body
-//! length; a well-formed but wrong entry costs one body pass per key in force, never more.
+//! Rejections that come before the body (stale timestamp, no well-formed entry among 10,000, a
+//! 64 KiB signature header) must cost far less than the floor, whatever the body length; wrong
+//! entries of the right shape cost one body pass per key in force, never more, however many
+//! there are (each adds one comparison of 44 bytes: 10,000 of them are one linear scan of the
+//! header).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::hint::black_box;
@@ -44,7 +46,8 @@ fn hostile(c: &mut Criterion) {
         ]
     };
     let stale = headers(good.clone());
-    let too_many = headers(vec![good.as_str(); 10_000].join(" "));
+    let junk = headers(vec!["v2,x"; 10_000].join(" "));
+    let many_wrong = headers(vec![wrong.as_str(); 10_000].join(" "));
     let malformed = headers(["v1,short v2,x"; 8].join(" "));
     let huge = headers(format!("v1,{}", "A".repeat(64 * 1024)));
     let one_wrong = headers(wrong.clone());
@@ -64,12 +67,14 @@ fn hostile(c: &mut Criterion) {
     let late = now + time::Duration::minutes(10);
     let cases = [
         ("stale_timestamp", &stale, late, &one_key),
-        ("10000_entries", &too_many, now, &one_key),
+        ("10000_junk_entries", &junk, now, &one_key),
         ("no_well_formed_entry", &malformed, now, &one_key),
         ("64KiB_entry", &huge, now, &one_key),
         ("one_wrong_entry_1_key", &one_wrong, now, &one_key),
         ("16_wrong_entries_1_key", &sixteen_wrong, now, &one_key),
         ("16_wrong_entries_2_keys", &sixteen_wrong, now, &two_keys),
+        ("10000_wrong_entries_1_key", &many_wrong, now, &one_key),
+        ("10000_wrong_entries_2_keys", &many_wrong, now, &two_keys),
     ];
     for (name, h, at, v) in cases {
         assert!(

@@ -1,4 +1,4 @@
-#![doc = include_str!("../README.md")]
+#![doc = include_str!("guide.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(
     test,
@@ -70,6 +70,22 @@ pub use secret::{MIN_SECRET_LEN, SECRET_PREFIX, Secret, SecretError};
 pub use signature::MAX_V1A_ENTRIES;
 pub use signer::{SignedHeaders, Signer};
 pub use verifier::{DEFAULT_TOLERANCE, Message, Verifier, VerifierBuilder};
+
+/// The README's examples, compiled and run as doctests (with every feature, as `scripts/test`
+/// runs them): the README is plain Rust for a code host and a registry page, so it is not the
+/// crate documentation itself.
+#[cfg(all(
+    doctest,
+    feature = "axum",
+    feature = "actix-web",
+    feature = "tower",
+    feature = "tracing",
+    feature = "redis",
+    feature = "serde",
+    feature = "ed25519"
+))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 /// The `time` crate, re-exported: [`Verifier::verify_at`] and
 /// [`VerifierBuilder::secret_until`] take its `OffsetDateTime`.
