@@ -17,6 +17,7 @@ mod delivery;
 mod error;
 #[cfg(feature = "serde")]
 mod event;
+mod explain;
 mod fingerprint;
 mod headers;
 mod idempotency;
@@ -40,6 +41,7 @@ pub use error::Error;
 #[cfg(feature = "serde")]
 #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 pub use event::{Event, event_type};
+pub use explain::{Explanation, Finding, FindingKind};
 pub use fingerprint::Fingerprint;
 pub use headers::{
     HeaderSource, SVIX_ID, SVIX_SIGNATURE, SVIX_TIMESTAMP, WEBHOOK_ID, WEBHOOK_SIGNATURE,
