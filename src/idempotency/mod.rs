@@ -13,7 +13,9 @@
 //! | unknown, because the store is down | does not run | 503 Service Unavailable, `Retry-After: 5` |
 //!
 //! A claim lasts for a lease (5 minutes by default), so an instance that crashed mid-handler
-//! blocks its id for at most that long.
+//! blocks its id for at most that long. A request cancelled after its handler returned still
+//! records the handler's result, and one cancelled while its claim was being answered does not
+//! leave that claim behind (on a Tokio runtime; see [`Idempotency::run`]).
 //!
 //! Claims are only ever taken for a [`Message`], which only [`Verifier::verify`] hands out: an
 //! unsigned request cannot claim an id and block the real event.
@@ -70,6 +72,7 @@ mod memory;
 mod redis_store;
 mod run;
 mod store;
+mod store_call;
 
 #[cfg(feature = "actix-web")]
 #[cfg_attr(docsrs, doc(cfg(feature = "actix-web")))]

@@ -9,6 +9,7 @@ use http::StatusCode;
 
 use super::memory::MemoryStore;
 use super::store::{Claim, ClaimToken, IdempotencyStore, StoreError};
+use super::store_call::{Abandoned, StoreCall};
 use crate::verifier::Message;
 
 /// How long a claim holds by default: 5 minutes.
@@ -252,6 +253,15 @@ impl<S: IdempotencyStore> Idempotency<S> {
     /// whether the id is recorded as done or released. If this future is dropped while the
     /// handler runs (the request was cancelled) or the handler panics, the claim is released
     /// through [`IdempotencyStore::release_in_background`].
+    ///
+    /// Once the handler has returned, its result is recorded even if this future is dropped
+    /// meanwhile (a server timeout, a client that went away, a `select!`): with the `tokio`
+    /// feature (enabled by `redis`, `axum` and `actix-web`), a store call that was started is
+    /// finished on a task spawned on the current Tokio runtime. So is the claim: dropped while
+    /// the store answers it, a claim granted all the same is then released. Without that
+    /// feature, or outside a Tokio runtime, such a call is dropped with this future, and the id
+    /// is answered [`InProgress`](Outcome::InProgress) until the lease ends, after which the
+    /// handler can run again.
     pub async fn run<F>(
         &self,
         msg: &Message<'_>,
@@ -290,9 +300,20 @@ impl<S: IdempotencyStore> Idempotency<S> {
 
     /// Claims a verified id: the first half of [`run_id`](Self::run_id), for middlewares that
     /// must keep the request until they know whether the handler runs.
+    ///
+    /// The claim runs to its end even if this future is dropped while it waits for the store,
+    /// and a claim granted then is released (see [`StoreCall`]): otherwise a claim taken for a
+    /// request that is gone would answer 409 for a whole lease.
     pub(crate) async fn begin(&self, id: &str) -> Result<Begin<'_, S>, StoreError> {
+        let store = Arc::clone(&self.store);
         let key = self.key(id);
-        Ok(match self.store.claim(&key, self.lease).await? {
+        let lease = self.lease;
+        let ClaimAnswer { key, claim, .. } = StoreCall::new(async move {
+            let claim = store.claim(&key, lease).await;
+            ClaimAnswer { store, key, claim }
+        })
+        .await;
+        Ok(match claim? {
             Claim::Claimed(token) => Begin::Run(Ticket {
                 once: self,
                 key,
@@ -366,15 +387,41 @@ pub(crate) struct Ticket<'a, S: IdempotencyStore> {
 impl<S: IdempotencyStore> Ticket<'_, S> {
     /// Records the id as done after a success, releases it otherwise; the store's error, if
     /// it failed.
+    ///
+    /// Once started, the store call runs to its end even if this future is dropped (see
+    /// [`StoreCall`]): the handler's result is known, and a success left unrecorded would run
+    /// it again after the lease.
     pub(crate) async fn finish(mut self, success: bool) -> Option<StoreError> {
         let token = self.token.take()?;
-        let store = &*self.once.store;
-        let result = if success {
-            store.complete(&self.key, &token, self.once.retention).await
-        } else {
-            store.release(&self.key, &token).await
-        };
-        result.err()
+        let key = core::mem::take(&mut self.key);
+        let store = Arc::clone(&self.once.store);
+        let retention = self.once.retention;
+        StoreCall::new(async move {
+            if success {
+                store.complete(&key, &token, retention).await
+            } else {
+                store.release(&key, &token).await
+            }
+        })
+        .await
+        .err()
+    }
+}
+
+/// The answer to a claim, with what it takes to release it if nobody is left to run it.
+struct ClaimAnswer<S> {
+    store: Arc<S>,
+    key: String,
+    claim: Result<Claim, StoreError>,
+}
+
+impl<S: IdempotencyStore> Abandoned for ClaimAnswer<S> {
+    /// A claim granted to a request that is gone is released at once, not left to lapse.
+    async fn abandoned(self) {
+        if let Ok(Claim::Claimed(token)) = self.claim {
+            // A failure leaves the claim to lapse after its lease.
+            let _ = self.store.release(&self.key, &token).await;
+        }
     }
 }
 

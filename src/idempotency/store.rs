@@ -26,6 +26,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// outlived its lease and another one is running the same event, a retry after that second run
 /// fails must still find the event done.
 ///
+/// A call, once started, is awaited to its end even if the request that made it is dropped
+/// meanwhile (with the `tokio` feature, on a spawned task): give each call an end of its own,
+/// such as a timeout on each round trip to a server, as [`RedisStore`] does.
+///
 /// Implement it to keep ids in your own database (a table with a primary key on the id and an
 /// expiry column; a conditional `INSERT … ON CONFLICT` or a DynamoDB conditional put gives the
 /// atomic claim). The futures must be `Send`, so that handlers stay usable on multi-threaded
@@ -86,6 +90,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
 /// # }
 /// ```
+///
+/// [`RedisStore`]: crate::idempotency::RedisStore
 pub trait IdempotencyStore: Send + Sync + 'static {
     /// Claims `id` for `lease`, unless it is done or claimed already.
     ///
