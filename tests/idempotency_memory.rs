@@ -107,6 +107,11 @@ async fn a_server_timeout_while_recording_done_does_not_run_the_handler_twice() 
 }
 
 #[tokio::test]
+async fn a_lease_and_retention_of_duration_max_work() {
+    the_longest_lease_and_retention_work(MemoryStore::new()).await;
+}
+
+#[tokio::test]
 async fn unsigned_requests_claim_nothing() {
     let handler = Handler::default();
     let server = Instance::start(Idempotency::new(MemoryStore::new()), handler.clone()).await;

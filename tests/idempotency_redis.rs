@@ -382,3 +382,10 @@ async fn a_server_timeout_while_recording_done_does_not_run_the_handler_twice() 
     a_timeout_while_recording_done_does_not_run_the_handler_twice(store("slow-complete").await)
         .await;
 }
+
+/// On a Redis of the test's own: keys kept for "as long as possible" stay out of `REDIS_URL`.
+#[tokio::test]
+async fn a_lease_and_retention_of_duration_max_work() {
+    let redis = RedisProcess::start().await;
+    the_longest_lease_and_retention_work(RedisStore::connect(&redis.url()).await.unwrap()).await;
+}

@@ -89,4 +89,4 @@ pub use run::{
     DEFAULT_LEASE, DEFAULT_RETENTION, DEFAULT_RETRY_AFTER, IN_PROGRESS_STATUS, Idempotency,
     Outcome, STORE_UNAVAILABLE_STATUS, StoreFailure, Success,
 };
-pub use store::{Claim, ClaimToken, IdempotencyStore, StoreError};
+pub use store::{Claim, ClaimToken, IdempotencyStore, MAX_TTL, StoreError};

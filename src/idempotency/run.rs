@@ -8,7 +8,7 @@ use std::sync::Arc;
 use http::StatusCode;
 
 use super::memory::MemoryStore;
-use super::store::{Claim, ClaimToken, IdempotencyStore, StoreError};
+use super::store::{Claim, ClaimToken, IdempotencyStore, MAX_TTL, StoreError};
 use super::store_call::{Abandoned, StoreCall};
 use crate::verifier::Message;
 
@@ -198,15 +198,23 @@ impl<S: IdempotencyStore> Idempotency<S> {
     /// How long a claim holds before another request may take the id over ([`DEFAULT_LEASE`]).
     /// Make it longer than your slowest handler: a handler still running when its lease ends
     /// can run a second time alongside the retry.
+    ///
+    /// At least 1 ms and at most [`MAX_TTL`] (1000 years): a longer lease, `Duration::MAX`
+    /// included, means as long as possible, and is clamped to that bound, which every store
+    /// accepts.
     pub fn lease(mut self, lease: Duration) -> Self {
-        self.lease = lease.max(Duration::from_millis(1));
+        self.lease = lease.clamp(Duration::from_millis(1), MAX_TTL);
         self
     }
 
     /// How long a done id is remembered ([`DEFAULT_RETENTION`]). Make it longer than your
     /// senders' retry schedules.
+    ///
+    /// At least 1 ms and at most [`MAX_TTL`] (1000 years): a longer retention, `Duration::MAX`
+    /// included, means as long as possible, and is clamped to that bound, which every store
+    /// accepts.
     pub fn retention(mut self, retention: Duration) -> Self {
-        self.retention = retention.max(Duration::from_millis(1));
+        self.retention = retention.clamp(Duration::from_millis(1), MAX_TTL);
         self
     }
 

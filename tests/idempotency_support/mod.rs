@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::{Extension, body::Bytes};
-use standard_webhooks::idempotency::{Delivery, IdempotencyLayer};
+use standard_webhooks::idempotency::{Delivery, IdempotencyLayer, MAX_TTL};
 use standard_webhooks::{
     Claim, ClaimToken, Idempotency, IdempotencyStore, Secret, SignedHeaders, Signer, StoreError,
     Verifier,
@@ -459,4 +459,52 @@ pub async fn a_timeout_while_recording_done_does_not_run_the_handler_twice<S: Id
         "still done after the lease"
     );
     assert_eq!(handler.runs("msg_slow"), 1);
+}
+
+/// Issue 14: a lease and a retention of `Duration::MAX` mean "as long as the store can"
+/// ([`MAX_TTL`]), the same for every store: a delivery runs once and its retry is answered
+/// 200 (never 503), and the store, asked directly, clamps the same way.
+pub async fn the_longest_lease_and_retention_work<S: IdempotencyStore>(store: S) {
+    let store = Arc::new(store);
+    let once = Idempotency::from_shared(Arc::clone(&store))
+        .lease(Duration::MAX)
+        .retention(Duration::MAX);
+    assert_eq!(once.lease_duration(), MAX_TTL);
+    assert_eq!(once.retention_duration(), MAX_TTL);
+    let handler = Handler::default();
+    let server = Instance::start(once, handler.clone()).await;
+    let client = client();
+    assert_eq!(
+        deliver(&client, &server.url, "msg_long").await.status,
+        Some(204)
+    );
+    assert_eq!(
+        deliver(&client, &server.url, "msg_long").await.status,
+        Some(200)
+    );
+    assert_eq!(handler.runs("msg_long"), 1);
+
+    // The store itself, asked directly: a retention of `Duration::MAX`…
+    let lease = Duration::from_secs(60);
+    let Claim::Claimed(token) = store.claim("retained", lease).await.unwrap() else {
+        panic!("the first claim wins")
+    };
+    store
+        .complete("retained", &token, Duration::MAX)
+        .await
+        .unwrap();
+    assert_eq!(store.claim("retained", lease).await.unwrap(), Claim::Done);
+    // …and a lease of `Duration::MAX`, which holds for `MAX_TTL`.
+    let Claim::Claimed(_) = store.claim("leased", Duration::MAX).await.unwrap() else {
+        panic!("the first claim wins")
+    };
+    match store.claim("leased", lease).await.unwrap() {
+        Claim::InProgress {
+            expires_in: Some(left),
+        } => assert!(
+            left <= MAX_TTL && left > MAX_TTL - Duration::from_secs(60),
+            "{left:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
 }
