@@ -4,8 +4,8 @@
 //! A claim, a completion or a release that is dropped halfway leaves the store in a state
 //! nobody will mend: a claim granted to a request that is gone, or a handler that succeeded but
 //! was never recorded as done, both answer 409 until the lease ends, and the second then runs
-//! the handler again. Redis is not even halfway: redis-rs does not send a queued command whose
-//! caller is gone.
+//! the handler again. With Redis a drop needs no bad timing to do this: redis-rs does not send
+//! a queued command whose caller is gone.
 
 use core::future::Future;
 use core::pin::Pin;
