@@ -49,8 +49,8 @@ pub use headers::{
 };
 pub use idempotency::{
     Claim, ClaimToken, DEFAULT_LEASE, DEFAULT_MEMORY_CAPACITY, DEFAULT_RETENTION,
-    DEFAULT_RETRY_AFTER, IN_PROGRESS_STATUS, Idempotency, IdempotencyStore, MemoryStore, Outcome,
-    STORE_UNAVAILABLE_STATUS, StoreError, StoreFailure, Success,
+    DEFAULT_RETRY_AFTER, IN_PROGRESS_STATUS, Idempotency, IdempotencyStore, MAX_TTL, MemoryStore,
+    Outcome, STORE_UNAVAILABLE_STATUS, StoreError, StoreFailure, Success,
 };
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]

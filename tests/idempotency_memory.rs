@@ -102,6 +102,16 @@ async fn a_cancelled_delivery_releases_its_claim() {
 }
 
 #[tokio::test]
+async fn a_server_timeout_while_recording_done_does_not_run_the_handler_twice() {
+    a_timeout_while_recording_done_does_not_run_the_handler_twice(MemoryStore::new()).await;
+}
+
+#[tokio::test]
+async fn a_lease_and_retention_of_duration_max_work() {
+    the_longest_lease_and_retention_work(MemoryStore::new()).await;
+}
+
+#[tokio::test]
 async fn unsigned_requests_claim_nothing() {
     let handler = Handler::default();
     let server = Instance::start(Idempotency::new(MemoryStore::new()), handler.clone()).await;
@@ -147,8 +157,9 @@ mod actix {
     use standard_webhooks::{Idempotency, MemoryStore, Signer};
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
 
-    use super::idempotency_support::{body, secret, verifier};
+    use super::idempotency_support::{SlowComplete, body, secret, verifier};
 
     #[actix_web::test]
     async fn actix_runs_once_releases_on_failure_and_answers_409_while_running() {
@@ -178,21 +189,11 @@ mod actix {
             ),
         )
         .await;
-        let request = |id: &str| {
-            let body = body(id);
-            let now = time::OffsetDateTime::now_utc().unix_timestamp();
-            let signed = Signer::new(secret()).headers(id, now, body.as_bytes());
-            let mut req = test::TestRequest::post().uri("/webhooks").set_payload(body);
-            for (name, value) in signed.iter() {
-                req = req.insert_header((name, value));
-            }
-            req.to_request()
-        };
 
         let mut statuses = Vec::new();
         for _ in 0..3 {
             statuses.push(
-                test::call_service(&app, request("fail-1"))
+                test::call_service(&app, request("fail-1").to_request())
                     .await
                     .status()
                     .as_u16(),
@@ -202,7 +203,7 @@ mod actix {
         assert_eq!(runs.load(Ordering::SeqCst), 2);
 
         // While one attempt waits in the route, a second is answered 409 with Retry-After.
-        let first = test::call_service(&app, request("gate-1"));
+        let first = test::call_service(&app, request("gate-1").to_request());
         let second = async {
             // Wait until the first attempt is inside the route.
             for _ in 0..1000 {
@@ -211,7 +212,7 @@ mod actix {
                 }
                 tokio::task::yield_now().await;
             }
-            let answer = test::call_service(&app, request("gate-1")).await;
+            let answer = test::call_service(&app, request("gate-1").to_request()).await;
             gate.notify_one();
             answer
         };
@@ -230,6 +231,70 @@ mod actix {
             test::call_service(&app, unsigned).await.status().as_u16(),
             400
         );
+    }
+
+    /// One attempt of event `id`, signed now, for an actix test service.
+    fn request(id: &str) -> test::TestRequest {
+        let body = body(id);
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let signed = Signer::new(secret()).headers(id, now, body.as_bytes());
+        let mut req = test::TestRequest::post().uri("/webhooks").set_payload(body);
+        for (name, value) in signed.iter() {
+            req = req.insert_header((name, value));
+        }
+        req
+    }
+
+    /// Issue 14, through actix-web: the request is dropped (here by a timeout around the call,
+    /// as when the client goes away) after the route succeeded, while the store records it as
+    /// done. The recording is finished all the same: the retry finds the id done (a 409 at most
+    /// while it finishes), and the route never runs twice.
+    #[actix_web::test]
+    async fn actix_a_request_dropped_while_recording_done_is_still_recorded() {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let r = runs.clone();
+        let route = move || {
+            let runs = r.clone();
+            async move {
+                runs.fetch_add(1, Ordering::SeqCst);
+                HttpResponse::NoContent().finish()
+            }
+        };
+        let store = SlowComplete {
+            inner: MemoryStore::new(),
+            delay: Duration::from_millis(300),
+        };
+        let app = test::init_service(
+            App::new().service(
+                web::resource("/webhooks")
+                    .wrap(IdempotencyMiddleware::new(
+                        verifier(),
+                        Idempotency::new(store),
+                    ))
+                    .route(web::post().to(route)),
+            ),
+        )
+        .await;
+        let cut = tokio::time::timeout(
+            Duration::from_millis(100),
+            test::call_service(&app, request("msg_slow").to_request()),
+        )
+        .await;
+        assert!(cut.is_err(), "the request was dropped while `complete` ran");
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        let mut status = 0;
+        for _ in 0..100 {
+            status = test::call_service(&app, request("msg_slow").to_request())
+                .await
+                .status()
+                .as_u16();
+            if status != 409 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(status, 200, "the retry finds the id done");
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
     }
 
     /// A delivery sent gzipped is verified as received (still encoded), and the event type the

@@ -14,11 +14,13 @@
 
 mod idempotency_support;
 
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
 use idempotency_support::*;
 use standard_webhooks::RedisStore;
-use standard_webhooks::{Claim, Idempotency, IdempotencyStore};
+use standard_webhooks::{Claim, Idempotency, IdempotencyStore, Outcome};
+use tokio::sync::Notify;
 
 fn redis_url() -> String {
     std::env::var("REDIS_URL").unwrap_or_else(|_| {
@@ -280,4 +282,110 @@ async fn release_and_complete_only_touch_their_own_claim() {
         a.claim("short", lease).await.unwrap(),
         Claim::Claimed(_)
     ));
+}
+
+/// Issue 14: the handler succeeded, and the run is dropped (a `select!`, a timeout) while its
+/// `complete` waits in the connection's queue: redis-rs does not send a command whose caller is
+/// gone. The id must be recorded as done all the same: the retry is `Done`, not `InProgress`,
+/// and after the lease it is still `Done`, never a second run.
+#[tokio::test]
+async fn a_run_dropped_while_recording_done_is_still_recorded() {
+    let lease = Duration::from_secs(1);
+    let once = once(store("drop-complete").await).lease(lease);
+    let verifier = verifier();
+    // A first delivery loads the scripts into Redis, so that each store call below is one
+    // command (no NOSCRIPT round trip), and they reach Redis in the order they were sent.
+    let (headers, body) = signed("msg_warm");
+    let msg = verifier.verify(&headers, body.as_bytes()).unwrap();
+    let warm = once.run(&msg, async { true }).await.unwrap();
+    assert!(matches!(warm, Outcome::Ran { output: true, .. }));
+
+    let (headers, body) = signed("msg_1");
+    let msg = verifier.verify(&headers, body.as_bytes()).unwrap();
+    let runs = AtomicUsize::new(0);
+    let handled = Notify::new();
+    let handler = || async {
+        runs.fetch_add(1, SeqCst);
+        handled.notify_one();
+        true
+    };
+    tokio::select! {
+        biased;
+        outcome = once.run(&msg, handler()) => panic!("the run ended before the drop: {outcome:?}"),
+        // The handler returned and `complete` was sent to the connection: drop the run.
+        () = handled.notified() => {}
+    }
+    let retry = once.run(&msg, handler()).await.unwrap();
+    assert!(matches!(retry, Outcome::Done), "{retry:?}");
+    tokio::time::sleep(lease + Duration::from_millis(200)).await;
+    let later = once.run(&msg, handler()).await.unwrap();
+    assert!(matches!(later, Outcome::Done), "{later:?}");
+    assert_eq!(runs.load(SeqCst), 1);
+}
+
+/// Issue 14: the run is dropped after its claim was sent, before the answer came back (Redis is
+/// frozen for that moment, as a slow network would be). Redis takes the claim all the same, for
+/// a request that is gone: unless it is released, the id is answered 409 for the whole lease
+/// (5 minutes here) and the event waits that long.
+#[tokio::test]
+async fn a_run_dropped_before_its_claim_was_answered_does_not_block_the_id() {
+    let redis = RedisProcess::start().await;
+    let once = once(RedisStore::connect(&redis.url()).await.unwrap());
+    let verifier = verifier();
+    let (headers, body) = signed("msg_warm");
+    let msg = verifier.verify(&headers, body.as_bytes()).unwrap();
+    let warm = once.run(&msg, async { true }).await.unwrap();
+    assert!(matches!(warm, Outcome::Ran { output: true, .. }));
+
+    let (headers, body) = signed("msg_1");
+    let msg = verifier.verify(&headers, body.as_bytes()).unwrap();
+    let runs = AtomicUsize::new(0);
+    let handler = || async {
+        runs.fetch_add(1, SeqCst);
+        true
+    };
+    redis.signal("STOP");
+    let cut = tokio::time::timeout(Duration::from_millis(200), once.run(&msg, handler())).await;
+    redis.signal("CONT");
+    assert!(
+        cut.is_err(),
+        "the run was dropped while its claim waited for Redis"
+    );
+    assert_eq!(runs.load(SeqCst), 0);
+
+    // Redis now grants the claim to the dropped run. A retry may find it while it is being
+    // released (InProgress), not for the lease.
+    let mut outcome = None;
+    for _ in 0..100 {
+        let answer = once.run(&msg, handler()).await.unwrap();
+        if !matches!(answer, Outcome::InProgress { .. }) {
+            outcome = Some(answer);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        matches!(
+            outcome,
+            Some(Outcome::Ran {
+                output: true,
+                record_error: None
+            })
+        ),
+        "{outcome:?}"
+    );
+    assert_eq!(runs.load(SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_timeout_while_recording_done_does_not_run_the_handler_twice() {
+    a_timeout_while_recording_done_does_not_run_the_handler_twice(store("slow-complete").await)
+        .await;
+}
+
+/// On a Redis of the test's own: keys kept for "as long as possible" stay out of `REDIS_URL`.
+#[tokio::test]
+async fn a_lease_and_retention_of_duration_max_work() {
+    let redis = RedisProcess::start().await;
+    the_longest_lease_and_retention_work(RedisStore::connect(&redis.url()).await.unwrap()).await;
 }

@@ -5,7 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use super::store::{Claim, ClaimToken, IdempotencyStore, StoreError};
+use super::store::{Claim, ClaimToken, IdempotencyStore, StoreError, ttl_millis};
 
 /// The default capacity of a [`MemoryStore`]: 100 000 ids.
 pub const DEFAULT_MEMORY_CAPACITY: usize = 100_000;
@@ -20,6 +20,8 @@ pub const DEFAULT_MEMORY_CAPACITY: usize = 100_000;
 /// deliveries that were not answered 2xx, and a replay is refused by the verifier after its
 /// 5-minute tolerance); if every id held is still in progress, a new claim fails with
 /// [`StoreError::Full`], answered 503. Size it to the deliveries one retention period brings.
+/// Leases and retentions run from 1 ms to [`MAX_TTL`](super::MAX_TTL), clamped as in every
+/// store.
 ///
 /// Memory: 182 bytes of resident memory per done id of 31 characters (a Svix-style `msg_`
 /// id), so 182 MB per million ids (the default capacity: about 18 MB), measured with
@@ -150,7 +152,7 @@ impl MemoryStore {
             None => inner.make_room(now)?,
         }
         let token = ClaimToken::generate();
-        let expires = now.saturating_add(millis(lease));
+        let expires = now.saturating_add(ttl_millis(lease));
         inner.map.insert(
             Arc::from(id),
             Entry::Claimed {
@@ -167,7 +169,7 @@ impl MemoryStore {
         if matches!(inner.map.get(id), Some(Entry::Done { expires }) if *expires > now) {
             return;
         }
-        let expires = now.saturating_add(millis(retention));
+        let expires = now.saturating_add(ttl_millis(retention));
         let key: Arc<str> = match inner.map.get_key_value(id) {
             Some((key, _)) => Arc::clone(key),
             None => {

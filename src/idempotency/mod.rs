@@ -5,6 +5,7 @@ mod memory;
 mod redis_store;
 mod run;
 mod store;
+mod store_call;
 
 pub use memory::{DEFAULT_MEMORY_CAPACITY, MemoryStore};
 #[cfg(feature = "redis")]
@@ -18,4 +19,4 @@ pub use run::{
 };
 #[cfg(any(feature = "axum", feature = "actix-web"))]
 pub(crate) use run::{DONE_BODY, IN_PROGRESS_BODY, UNAVAILABLE_BODY};
-pub use store::{Claim, ClaimToken, IdempotencyStore, StoreError};
+pub use store::{Claim, ClaimToken, IdempotencyStore, MAX_TTL, StoreError};

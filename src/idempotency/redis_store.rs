@@ -7,7 +7,7 @@ use std::sync::{Arc, LazyLock};
 use redis::Script;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
-use super::store::{Claim, ClaimToken, IdempotencyStore, StoreError};
+use super::store::{Claim, ClaimToken, IdempotencyStore, StoreError, ttl_millis};
 
 /// The key prefix a [`RedisStore`] puts in front of each id unless told otherwise.
 pub const DEFAULT_REDIS_PREFIX: &str = "standard-webhooks:id:";
@@ -68,6 +68,13 @@ return 0
 /// already by a Lua script; completing sets `done` with the retention as expiry; releasing
 /// deletes the key in a script that first checks it still holds this instance's token. Redis
 /// expires keys itself: nothing to sweep. Works with Redis 2.6.12 and later, and Valkey.
+///
+/// Leases and retentions are kept in whole milliseconds, from 1 ms to [`MAX_TTL`] (a longer one,
+/// `Duration::MAX` included, is clamped to it, as in [`MemoryStore`]): Redis refuses a `PX` that
+/// does not fit once added to its clock.
+///
+/// [`MAX_TTL`]: super::MAX_TTL
+/// [`MemoryStore`]: crate::MemoryStore
 ///
 /// Every command times out after 1 s by default ([`connect`](Self::connect)), so a Redis that
 /// hangs turns into a 503 for the sender to retry, not a hung request.
@@ -135,10 +142,6 @@ fn claim_value(token: &ClaimToken) -> String {
     format!("claim:{}", token.as_str())
 }
 
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
-}
-
 impl IdempotencyStore for RedisStore {
     async fn claim(&self, id: &str, lease: Duration) -> Result<Claim, StoreError> {
         let token = ClaimToken::generate();
@@ -146,7 +149,7 @@ impl IdempotencyStore for RedisStore {
         let (state, pttl): (i64, i64) = CLAIM
             .key(self.key(id))
             .arg(claim_value(&token))
-            .arg(millis(lease))
+            .arg(ttl_millis(lease))
             .arg(DONE)
             .invoke_async(&mut conn)
             .await
@@ -170,7 +173,7 @@ impl IdempotencyStore for RedisStore {
         let _: i64 = COMPLETE
             .key(self.key(id))
             .arg(claim_value(token))
-            .arg(millis(retention))
+            .arg(ttl_millis(retention))
             .arg(DONE)
             .invoke_async(&mut conn)
             .await

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use http::StatusCode;
 
 use super::memory::MemoryStore;
-use super::store::{Claim, ClaimToken, IdempotencyStore, StoreError};
+use super::store::{Claim, ClaimToken, IdempotencyStore, MAX_TTL, StoreError};
+use super::store_call::{Abandoned, StoreCall};
 use crate::delivery::VerifiedId;
 
 /// How long a claim holds by default: 5 minutes.
@@ -82,7 +83,9 @@ pub struct StoreFailure(pub Arc<StoreError>);
 /// | unknown, because the store is down | does not run | 503 Service Unavailable, `Retry-After: 5` |
 ///
 /// A claim lasts for a lease (5 minutes by default), so an instance that crashed mid-handler
-/// blocks its id for at most that long.
+/// blocks its id for at most that long. A request cancelled after its handler returned still
+/// records the handler's result, and one cancelled while its claim was being answered does not
+/// leave that claim behind (on a Tokio runtime; see [`Idempotency::run`]).
 ///
 /// Claims are only ever taken for a verified delivery ([`VerifiedId`]: a [`Message`], which only
 /// [`Verifier::verify`] hands out, or a [`Delivery`](crate::Delivery) from an extractor): an
@@ -260,15 +263,23 @@ impl<S: IdempotencyStore> Idempotency<S> {
     /// How long a claim holds before another request may take the id over ([`DEFAULT_LEASE`]).
     /// Make it longer than your slowest handler: a handler still running when its lease ends
     /// can run a second time alongside the retry.
+    ///
+    /// At least 1 ms and at most [`MAX_TTL`] (1000 years): a longer lease, `Duration::MAX`
+    /// included, means as long as possible, and is clamped to that bound, which every store
+    /// accepts.
     pub fn lease(mut self, lease: Duration) -> Self {
-        self.lease = lease.max(Duration::from_millis(1));
+        self.lease = lease.clamp(Duration::from_millis(1), MAX_TTL);
         self
     }
 
     /// How long a done id is remembered ([`DEFAULT_RETENTION`]). Make it longer than your
     /// senders' retry schedules.
+    ///
+    /// At least 1 ms and at most [`MAX_TTL`] (1000 years): a longer retention, `Duration::MAX`
+    /// included, means as long as possible, and is clamped to that bound, which every store
+    /// accepts.
     pub fn retention(mut self, retention: Duration) -> Self {
-        self.retention = retention.max(Duration::from_millis(1));
+        self.retention = retention.clamp(Duration::from_millis(1), MAX_TTL);
         self
     }
 
@@ -318,6 +329,15 @@ impl<S: IdempotencyStore> Idempotency<S> {
     /// whether the id is recorded as done or released. If this future is dropped while the
     /// handler runs (the request was cancelled) or the handler panics, the claim is released
     /// through [`IdempotencyStore::release_in_background`].
+    ///
+    /// Once the handler has returned, its result is recorded even if this future is dropped
+    /// meanwhile (a server timeout, a client that went away, a `select!`): with the `tokio`
+    /// feature (enabled by `redis`, `axum` and `actix-web`), a store call that was started is
+    /// finished on a task spawned on the current Tokio runtime. So is the claim: dropped while
+    /// the store answers it, a claim granted all the same is then released. Without that
+    /// feature, or outside a Tokio runtime, such a call is dropped with this future, and the id
+    /// is answered [`InProgress`](Outcome::InProgress) until the lease ends, after which the
+    /// handler can run again.
     ///
     /// `delivery` is a verified delivery: a [`Message`](crate::Message) from
     /// [`Verifier::verify`](crate::Verifier::verify), or a [`Delivery`](crate::Delivery) from
@@ -382,8 +402,20 @@ impl<S: IdempotencyStore> Idempotency<S> {
             .await
     }
 
+    /// The claim of a store key.
+    ///
+    /// The claim runs to its end even if this future is dropped while it waits for the store,
+    /// and a claim granted then is released (see [`StoreCall`]): otherwise a claim taken for a
+    /// request that is gone would answer 409 for a whole lease.
     async fn begin_key(&self, key: String) -> Result<Begin<'_, S>, StoreError> {
-        Ok(match self.store.claim(&key, self.lease).await? {
+        let store = Arc::clone(&self.store);
+        let lease = self.lease;
+        let ClaimAnswer { key, claim, .. } = StoreCall::new(async move {
+            let claim = store.claim(&key, lease).await;
+            ClaimAnswer { store, key, claim }
+        })
+        .await;
+        Ok(match claim? {
             Claim::Claimed(token) => Begin::Run(Ticket {
                 once: self,
                 key,
@@ -461,15 +493,41 @@ pub(crate) struct Ticket<'a, S: IdempotencyStore> {
 impl<S: IdempotencyStore> Ticket<'_, S> {
     /// Records the id as done after a success, releases it otherwise; the store's error, if
     /// it failed.
+    ///
+    /// Once started, the store call runs to its end even if this future is dropped (see
+    /// [`StoreCall`]): the handler's result is known, and a success left unrecorded would run
+    /// it again after the lease.
     pub(crate) async fn finish(mut self, success: bool) -> Option<StoreError> {
         let token = self.token.take()?;
-        let store = &*self.once.store;
-        let result = if success {
-            store.complete(&self.key, &token, self.once.retention).await
-        } else {
-            store.release(&self.key, &token).await
-        };
-        result.err()
+        let key = core::mem::take(&mut self.key);
+        let store = Arc::clone(&self.once.store);
+        let retention = self.once.retention;
+        StoreCall::new(async move {
+            if success {
+                store.complete(&key, &token, retention).await
+            } else {
+                store.release(&key, &token).await
+            }
+        })
+        .await
+        .err()
+    }
+}
+
+/// The answer to a claim, with what it takes to release it if nobody is left to run it.
+struct ClaimAnswer<S> {
+    store: Arc<S>,
+    key: String,
+    claim: Result<Claim, StoreError>,
+}
+
+impl<S: IdempotencyStore> Abandoned for ClaimAnswer<S> {
+    /// A claim granted to a request that is gone is released at once, not left to lapse.
+    async fn abandoned(self) {
+        if let Ok(Claim::Claimed(token)) = self.claim {
+            // A failure leaves the claim to lapse after its lease.
+            let _ = self.store.release(&self.key, &token).await;
+        }
     }
 }
 

@@ -7,6 +7,30 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// The longest lease or retention a store keeps: 1000 years (of 365 days).
+///
+/// Longer durations, [`Duration::MAX`] included, mean "as long as possible" and are clamped to
+/// it, the same way by [`Idempotency::lease`](crate::Idempotency::lease),
+/// [`Idempotency::retention`](crate::Idempotency::retention), [`MemoryStore`] and
+/// `RedisStore`, so that no store refuses them. Redis refuses an expiry that does not fit a
+/// signed 64-bit count of milliseconds since 1970 (with Redis 7.0.15, `SET … PX` accepts at most
+/// `i64::MAX` less the current time in milliseconds); the date types a store of your own may
+/// compute expiries with (the `time` crate, SQL `DATETIME`) end in the year 9999.
+///
+/// [`MemoryStore`]: crate::MemoryStore
+pub const MAX_TTL: Duration = Duration::from_secs(1000 * 365 * 24 * 60 * 60);
+
+/// [`MAX_TTL`] in milliseconds.
+const MAX_TTL_MILLIS: u64 = MAX_TTL.as_secs() * 1000;
+
+/// A lease or retention in whole milliseconds, as the stores keep them: at least 1, at most
+/// [`MAX_TTL`].
+pub(crate) fn ttl_millis(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_millis())
+        .unwrap_or(u64::MAX)
+        .clamp(1, MAX_TTL_MILLIS)
+}
+
 /// Where an [`Idempotency`](crate::Idempotency) keeps the ids being processed and those done.
 ///
 /// Three operations, each atomic in the store, each on one key (the message id, with the
@@ -25,6 +49,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// claim, because it states a fact about the event (its handler succeeded): if a slow instance
 /// outlived its lease and another one is running the same event, a retry after that second run
 /// fails must still find the event done.
+///
+/// The `lease` and `retention` an [`Idempotency`](crate::Idempotency) passes are at least 1 ms
+/// and at most [`MAX_TTL`].
+///
+/// A call, once started, is awaited to its end even if the request that made it is dropped
+/// meanwhile (with the `tokio` feature, on a spawned task): give each call an end of its own,
+/// such as a timeout on each round trip to a server, as [`RedisStore`] does.
 ///
 /// Implement it to keep ids in your own database (a table with a primary key on the id and an
 /// expiry column; a conditional `INSERT … ON CONFLICT` or a DynamoDB conditional put gives the
@@ -86,6 +117,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
 /// # }
 /// ```
+///
+/// [`RedisStore`]: crate::idempotency::RedisStore
 pub trait IdempotencyStore: Send + Sync + 'static {
     /// Claims `id` for `lease`, unless it is done or claimed already.
     ///
@@ -229,6 +262,21 @@ mod tests {
         assert_eq!(a.as_str().len(), b.as_str().len());
         // The random prefix is shared within a process; the counter differs.
         assert_eq!(a.as_str()[..32], b.as_str()[..32]);
+    }
+
+    #[test]
+    fn ttls_are_clamped_to_what_every_store_accepts() {
+        assert_eq!(ttl_millis(Duration::ZERO), 1);
+        assert_eq!(ttl_millis(Duration::from_micros(1500)), 1);
+        assert_eq!(ttl_millis(Duration::from_secs(60)), 60_000);
+        assert_eq!(ttl_millis(MAX_TTL), 31_536_000_000_000);
+        assert_eq!(
+            ttl_millis(MAX_TTL + Duration::from_millis(1)),
+            31_536_000_000_000
+        );
+        assert_eq!(ttl_millis(Duration::MAX), 31_536_000_000_000);
+        // Redis's PX is a signed 64-bit count of milliseconds, added to the current time.
+        assert!(ttl_millis(Duration::MAX) < (i64::MAX as u64) / 2);
     }
 
     #[test]

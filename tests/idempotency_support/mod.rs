@@ -14,9 +14,11 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::{Extension, body::Bytes};
-use standard_webhooks::Delivery;
 use standard_webhooks::axum::IdempotencyLayer;
-use standard_webhooks::{Idempotency, IdempotencyStore, Secret, Signer, Verifier};
+use standard_webhooks::{
+    Claim, ClaimToken, Delivery, Idempotency, IdempotencyStore, MAX_TTL, Secret, SignedHeaders,
+    Signer, StoreError, Verifier,
+};
 use tokio::sync::Notify;
 
 pub fn secret() -> Secret {
@@ -154,6 +156,17 @@ pub struct Answer {
 
 pub fn body(id: &str) -> String {
     format!(r#"{{"type":"loan.signed","timestamp":"2026-11-26T12:00:00Z","data":{{"id":"{id}"}}}}"#)
+}
+
+/// The headers and body of one attempt of event `id`, signed now, for [`Idempotency::run`]
+/// (`verifier().verify(&headers, body.as_bytes())`).
+pub fn signed(id: &str) -> (SignedHeaders, String) {
+    let body = body(id);
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    (
+        Signer::new(secret()).headers(id, now, body.as_bytes()),
+        body,
+    )
 }
 
 /// Sends one attempt of event `id`, signed now, as the sender would (a retry is the same call
@@ -356,4 +369,142 @@ pub async fn storms_run_each_event_once(instances: &[&Instance], handler: &Handl
     }
     assert_eq!(handler.total_runs(), 100);
     assert!(conflicts > 0, "no attempt overlapped a running handler");
+}
+
+/// A store whose `complete` waits `delay` before it asks `inner` (a slow network, a busy
+/// database): a request dropped meanwhile leaves the recording to be finished by someone else.
+pub struct SlowComplete<S> {
+    pub inner: S,
+    pub delay: Duration,
+}
+
+impl<S: IdempotencyStore> IdempotencyStore for SlowComplete<S> {
+    async fn claim(&self, id: &str, lease: Duration) -> Result<Claim, StoreError> {
+        self.inner.claim(id, lease).await
+    }
+
+    async fn complete(
+        &self,
+        id: &str,
+        token: &ClaimToken,
+        retention: Duration,
+    ) -> Result<(), StoreError> {
+        tokio::time::sleep(self.delay).await;
+        self.inner.complete(id, token, retention).await
+    }
+
+    async fn release(&self, id: &str, token: &ClaimToken) -> Result<(), StoreError> {
+        self.inner.release(id, token).await
+    }
+
+    fn release_in_background(&self, id: &str, token: &ClaimToken) {
+        self.inner.release_in_background(id, token);
+    }
+}
+
+/// Delivers `id` until the answer is not 409 (at most about 2 s), and returns that answer's
+/// status: for what a store finishes in the background after a request was dropped.
+pub async fn deliver_while_in_progress(
+    client: &reqwest::Client,
+    url: &str,
+    id: &str,
+) -> Option<u16> {
+    let mut status = None;
+    for _ in 0..100 {
+        status = deliver(client, url, id).await.status;
+        if status != Some(409) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    status
+}
+
+/// Issue 14: a request dropped after its handler succeeded, while the store records it as
+/// done, must still be recorded as done. `store` takes 500 ms to record an id as done, behind
+/// a server whose requests time out after 250 ms: the route answers at once, and the timeout
+/// drops the request halfway through `complete`. The retry finds the id done (a 409 at most
+/// while the recording finishes), and so does a delivery after the lease: the handler never
+/// runs twice.
+pub async fn a_timeout_while_recording_done_does_not_run_the_handler_twice<S: IdempotencyStore>(
+    store: S,
+) {
+    let lease = Duration::from_millis(1500);
+    let slow = SlowComplete {
+        inner: store,
+        delay: Duration::from_millis(500),
+    };
+    let once = Idempotency::new(slow)
+        .lease(lease)
+        .retention(Duration::from_secs(600));
+    let handler = Handler::default();
+    let timeout = Some(Duration::from_millis(250));
+    let server = Instance::start_with_timeout(once, handler.clone(), timeout).await;
+    let client = client();
+
+    assert_eq!(
+        deliver(&client, &server.url, "msg_slow").await.status,
+        Some(504)
+    );
+    assert_eq!(handler.runs("msg_slow"), 1);
+    assert_eq!(
+        deliver_while_in_progress(&client, &server.url, "msg_slow").await,
+        Some(200),
+        "the retry finds the id done"
+    );
+    tokio::time::sleep(lease).await;
+    assert_eq!(
+        deliver(&client, &server.url, "msg_slow").await.status,
+        Some(200),
+        "still done after the lease"
+    );
+    assert_eq!(handler.runs("msg_slow"), 1);
+}
+
+/// Issue 14: a lease and a retention of `Duration::MAX` mean "as long as the store can"
+/// ([`MAX_TTL`]), the same for every store: a delivery runs once and its retry is answered
+/// 200 (never 503), and the store, asked directly, clamps the same way.
+pub async fn the_longest_lease_and_retention_work<S: IdempotencyStore>(store: S) {
+    let store = Arc::new(store);
+    let once = Idempotency::from_shared(Arc::clone(&store))
+        .lease(Duration::MAX)
+        .retention(Duration::MAX);
+    assert_eq!(once.lease_duration(), MAX_TTL);
+    assert_eq!(once.retention_duration(), MAX_TTL);
+    let handler = Handler::default();
+    let server = Instance::start(once, handler.clone()).await;
+    let client = client();
+    assert_eq!(
+        deliver(&client, &server.url, "msg_long").await.status,
+        Some(204)
+    );
+    assert_eq!(
+        deliver(&client, &server.url, "msg_long").await.status,
+        Some(200)
+    );
+    assert_eq!(handler.runs("msg_long"), 1);
+
+    // The store itself, asked directly: a retention of `Duration::MAX`…
+    let lease = Duration::from_secs(60);
+    let Claim::Claimed(token) = store.claim("retained", lease).await.unwrap() else {
+        panic!("the first claim wins")
+    };
+    store
+        .complete("retained", &token, Duration::MAX)
+        .await
+        .unwrap();
+    assert_eq!(store.claim("retained", lease).await.unwrap(), Claim::Done);
+    // …and a lease of `Duration::MAX`, which holds for `MAX_TTL`.
+    let Claim::Claimed(_) = store.claim("leased", Duration::MAX).await.unwrap() else {
+        panic!("the first claim wins")
+    };
+    match store.claim("leased", lease).await.unwrap() {
+        Claim::InProgress {
+            expires_in: Some(left),
+        } => assert!(
+            left <= MAX_TTL && left > MAX_TTL - Duration::from_secs(60),
+            "{left:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
 }
