@@ -774,7 +774,8 @@ impl VerifierBuilder {
     /// [`Error::KeyFileUnreadable`]; one whose keys cannot be used, or that holds none, is
     /// [`Error::KeyFileInvalid`]. Both name the path and what is wrong, never the file's
     /// contents, so that a service started with a bad file stops at start-up with a message
-    /// that can be logged.
+    /// that can be logged. (A file whose keys have all expired is refused by
+    /// [`build`](Self::build), as [`Error::AllKeysExpired`], as a configuration string is.)
     ///
     /// ```
     /// use standard_webhooks::Verifier;
