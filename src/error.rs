@@ -126,6 +126,37 @@ pub enum Error {
         fingerprint: crate::Fingerprint,
     },
 
+    /// A key file ([`KeyFile`](crate::KeyFile),
+    /// [`VerifierBuilder::secrets_from_file`](crate::VerifierBuilder::secrets_from_file)) cannot
+    /// be read: it is missing or unreadable, not a regular file, too large to be a key file
+    /// ([`MAX_KEY_FILE_LEN`](crate::MAX_KEY_FILE_LEN)) or not UTF-8 text; or the thread that
+    /// watches it could not be started. `reason` says which (with the operating system's
+    /// message), never anything of the file's contents.
+    #[cfg(feature = "reload")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "reload")))]
+    #[error("key file `{}`: {reason}", path.display())]
+    KeyFileUnreadable {
+        /// The file's path, as given.
+        path: std::path::PathBuf,
+        /// The kind of the I/O error (`NotFound`, `PermissionDenied`, `InvalidData`, …).
+        kind: std::io::ErrorKind,
+        /// What went wrong.
+        reason: String,
+    },
+
+    /// A key file was read, but its keys cannot be used: an entry that does not parse
+    /// ([`ConfigEntry`](Self::ConfigEntry), naming the entry, never its key), a key given twice,
+    /// no key at all, or no key in force.
+    #[cfg(feature = "reload")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "reload")))]
+    #[error("key file `{}`: {error}", path.display())]
+    KeyFileInvalid {
+        /// The file's path, as given.
+        path: std::path::PathBuf,
+        /// What is wrong with its keys.
+        error: Box<Error>,
+    },
+
     /// A secret could not be parsed.
     #[error(transparent)]
     Secret(#[from] SecretError),

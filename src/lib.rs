@@ -23,6 +23,8 @@ mod headers;
 mod idempotency;
 #[cfg(any(feature = "axum", feature = "actix-web", feature = "tower"))]
 mod integrations;
+#[cfg(feature = "reload")]
+mod key_file;
 mod keys;
 mod pattern;
 mod rejection;
@@ -64,6 +66,11 @@ pub use integrations::axum;
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub use integrations::tower;
+#[cfg(feature = "reload")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reload")))]
+pub use key_file::{
+    DEFAULT_RELOAD_INTERVAL, KeyFile, KeyFileEvent, KeyFileStatus, KeyFileWatcher, MAX_KEY_FILE_LEN,
+};
 pub use keys::{KeyInfo, KeyKind};
 pub use pattern::{EventPattern, EventRoutes, PatternError};
 pub use rejection::Rejection;

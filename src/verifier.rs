@@ -813,6 +813,47 @@ impl VerifierBuilder {
         Ok(self)
     }
 
+    /// Trusts every key of a key file: the syntax of
+    /// [`secrets_from_config`](Self::secrets_from_config), with `#` comment lines (see
+    /// [`KeyFile`](crate::KeyFile), which also watches the file and applies its changes).
+    ///
+    /// A file that cannot be read (missing, unreadable, not a regular file, larger than
+    /// [`MAX_KEY_FILE_LEN`](crate::MAX_KEY_FILE_LEN), not UTF-8) is
+    /// [`Error::KeyFileUnreadable`]; one whose keys cannot be used, or that holds none, is
+    /// [`Error::KeyFileInvalid`]. Both name the path and what is wrong, never the file's
+    /// contents, so that a service started with a bad file stops at start-up with a message
+    /// that can be logged. (A file whose keys have all expired is refused by
+    /// [`build`](Self::build), as [`Error::AllKeysExpired`], as a configuration string is.)
+    ///
+    /// ```
+    /// use standard_webhooks::Verifier;
+    ///
+    /// let path = std::env::temp_dir().join(format!("secrets-from-file-doc-{}", std::process::id()));
+    /// std::fs::write(&path, "# Dinie, endpoint we_2Kq8\nwhsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n")?;
+    /// let verifier = Verifier::builder().secrets_from_file(&path)?.build()?;
+    /// assert_eq!(verifier.key_count(), 1);
+    /// std::fs::remove_file(&path)?;
+    ///
+    /// let missing = Verifier::builder().secrets_from_file(&path).unwrap_err();
+    /// assert!(missing.to_string().contains("cannot be read"), "{missing}");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "reload")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "reload")))]
+    pub fn secrets_from_file(mut self, path: impl AsRef<std::path::Path>) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let invalid = |error| Error::KeyFileInvalid {
+            path: path.to_owned(),
+            error: Box::new(error),
+        };
+        let keys = crate::config::parse(&crate::key_file::read_config(path)?).map_err(invalid)?;
+        if keys.is_empty() {
+            return Err(invalid(Error::NoKeys));
+        }
+        self.keys.extend(keys);
+        Ok(self)
+    }
+
     /// The tolerance between a message's timestamp and the receiver's clock, applied in both
     /// directions and inclusive (default 300 s). Sub-second parts are ignored, since
     /// timestamps are whole seconds.
