@@ -1,5 +1,7 @@
 //! Keys that change under load, with real servers: 20,000 deliveries over 64 connections while
-//! the keys rotate every ~200 ms. Every answer is checked against what the keys were at the time:
+//! the keys rotate every ~200 ms, by `Verifier::rotate` and (feature `reload`) by rewriting the
+//! key file a `KeyFile` watcher reads. Every answer is checked against what the keys were at the
+//! time:
 //! a delivery signed by a key in force from before it was sent until its answer came back must
 //! be accepted; one signed only by keys that had expired before it was sent, or never
 //! installed, must be refused. (A key that expired while the request was in flight may go
@@ -104,6 +106,71 @@ async fn rotator(verifier: Verifier, schedule: Arc<Schedule>, stop: Arc<AtomicBo
     }
 }
 
+/// Rotates by rewriting the key file at `path` every `ROTATE_EVERY` (a temporary file renamed
+/// over it, as a secrets manager does): the new key, and the previous keys until their grace
+/// period ends. A key is recorded as installed once the verifier lists it.
+#[cfg(feature = "reload")]
+async fn file_rotator(
+    verifier: Verifier,
+    schedule: Arc<Schedule>,
+    stop: Arc<AtomicBool>,
+    n: u8,
+    path: std::path::PathBuf,
+) {
+    use base64::Engine as _;
+    let text = |bytes: [u8; 32]| {
+        format!(
+            "whsec_{}",
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        )
+    };
+    let rfc3339 = |at: OffsetDateTime| {
+        at.format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    // The keys in the file: text, and expiry (none for the current one).
+    let mut lines: Vec<(String, Option<OffsetDateTime>)> = vec![(text([n; 32]), None)];
+    let mut round = 0u32;
+    while !stop.load(Ordering::SeqCst) {
+        tokio::time::sleep(ROTATE_EVERY).await;
+        round += 1;
+        let mut bytes = [n; 32];
+        bytes[..4].copy_from_slice(&round.to_le_bytes());
+        let now = OffsetDateTime::now_utc();
+        for line in &mut lines {
+            line.1.get_or_insert(now + GRACE);
+        }
+        lines.retain(|(_, expiry)| expiry.is_some_and(|at| at > now));
+        lines.insert(0, (text(bytes), None));
+        let content: String = lines
+            .iter()
+            .map(|(key, expiry)| match expiry {
+                Some(at) => format!("{key}@{}\n", rfc3339(*at)),
+                None => format!("# the current key\n{key}\n"),
+            })
+            .collect();
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, content).unwrap();
+        std::fs::rename(&tmp, &path).unwrap();
+        let secret = Secret::from_bytes(bytes).unwrap();
+        let fingerprint = secret.fingerprint();
+        let picked_up = std::time::Instant::now();
+        while !verifier
+            .keys()
+            .iter()
+            .any(|k| k.fingerprint() == fingerprint)
+        {
+            assert!(
+                picked_up.elapsed() < Duration::from_secs(5),
+                "the watcher did not pick the file up"
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        schedule.install(secret, OffsetDateTime::now_utc());
+        schedule.note_expiries(&verifier);
+    }
+}
+
 /// Sends `DELIVERIES` deliveries over `CONNECTIONS` connections to `url` and checks each answer.
 async fn drive(url: String, verifier: Verifier, schedule: Arc<Schedule>) -> Tally {
     let tally = Arc::new(Tally::default());
@@ -193,10 +260,45 @@ async fn drive(url: String, verifier: Verifier, schedule: Arc<Schedule>) -> Tall
     Arc::try_unwrap(tally).unwrap()
 }
 
-/// The run against one server, its keys rotated by `Verifier::rotate`.
-async fn soak(url: String, verifier: Verifier, schedule: Arc<Schedule>, n: u8) {
+/// How the keys change during a run.
+#[derive(Clone, Copy)]
+enum By {
+    Rotate,
+    #[cfg(feature = "reload")]
+    File,
+}
+
+/// The run against one server, its keys rotated `by` a call or a file.
+async fn soak(url: String, verifier: Verifier, schedule: Arc<Schedule>, n: u8, by: By) {
     let stop = Arc::new(AtomicBool::new(false));
-    let rotating = tokio::spawn(rotator(verifier.clone(), schedule.clone(), stop.clone(), n));
+    #[cfg(feature = "reload")]
+    let mut _watcher = None;
+    let rotating = match by {
+        By::Rotate => tokio::spawn(rotator(verifier.clone(), schedule.clone(), stop.clone(), n)),
+        #[cfg(feature = "reload")]
+        By::File => {
+            let path = std::env::temp_dir()
+                .join(format!("standard-webhooks-soak-{}-{n}", std::process::id()));
+            let first = {
+                use base64::Engine as _;
+                base64::engine::general_purpose::STANDARD.encode([n; 32])
+            };
+            std::fs::write(&path, format!("whsec_{first}\n")).unwrap();
+            _watcher = Some(
+                standard_webhooks::KeyFile::new(&path)
+                    .interval(Duration::from_millis(20))
+                    .watch(&verifier)
+                    .unwrap(),
+            );
+            tokio::spawn(file_rotator(
+                verifier.clone(),
+                schedule.clone(),
+                stop.clone(),
+                n,
+                path,
+            ))
+        }
+    };
     let started = std::time::Instant::now();
     let tally = drive(url, verifier, schedule.clone()).await;
     stop.store(true, Ordering::SeqCst);
@@ -236,10 +338,9 @@ fn started(n: u8) -> (Verifier, Arc<Schedule>) {
     (verifier, schedule)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn axum_under_rotation() {
+/// An axum server on `verifier`: its URL.
+async fn axum_server(verifier: Verifier) -> String {
     use axum::{Router, http::StatusCode, routing::post};
-    let (verifier, schedule) = started(1);
     let app = Router::new()
         .route(
             "/webhooks/dinie",
@@ -249,26 +350,19 @@ async fn axum_under_rotation() {
                 },
             ),
         )
-        .with_state(verifier.clone());
+        .with_state(verifier);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
-    soak(
-        format!("http://{addr}/webhooks/dinie"),
-        verifier,
-        schedule,
-        1,
-    )
-    .await;
+    format!("http://{addr}/webhooks/dinie")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn actix_under_rotation() {
+/// An actix-web server on `verifier`, on a thread of its own: its URL.
+fn actix_server(verifier: Verifier) -> String {
     use actix_web::{App, HttpResponse, HttpServer, web};
-    let (verifier, schedule) = started(2);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    let data = web::Data::new(verifier.clone());
+    let data = web::Data::new(verifier);
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
@@ -292,11 +386,35 @@ async fn actix_under_rotation() {
         });
     });
     rx.recv().unwrap();
-    soak(
-        format!("http://{addr}/webhooks/dinie"),
-        verifier,
-        schedule,
-        2,
-    )
-    .await;
+    format!("http://{addr}/webhooks/dinie")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axum_under_rotation() {
+    let (verifier, schedule) = started(1);
+    let url = axum_server(verifier.clone()).await;
+    soak(url, verifier, schedule, 1, By::Rotate).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actix_under_rotation() {
+    let (verifier, schedule) = started(2);
+    let url = actix_server(verifier.clone());
+    soak(url, verifier, schedule, 2, By::Rotate).await;
+}
+
+#[cfg(feature = "reload")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axum_under_a_rewritten_key_file() {
+    let (verifier, schedule) = started(3);
+    let url = axum_server(verifier.clone()).await;
+    soak(url, verifier, schedule, 3, By::File).await;
+}
+
+#[cfg(feature = "reload")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actix_under_a_rewritten_key_file() {
+    let (verifier, schedule) = started(4);
+    let url = actix_server(verifier.clone());
+    soak(url, verifier, schedule, 4, By::File).await;
 }
