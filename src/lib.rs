@@ -91,7 +91,8 @@ pub use verifier::{DEFAULT_TOLERANCE, Message, Verifier, VerifierBuilder};
     feature = "tracing",
     feature = "redis",
     feature = "serde",
-    feature = "ed25519"
+    feature = "ed25519",
+    feature = "reload"
 ))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
