@@ -113,7 +113,9 @@ pub enum Error {
     },
 
     /// The same key was given twice: in a configuration (positions of its entries), or to a
-    /// builder (the order the keys were added in, from 1).
+    /// builder (the order the keys were added in, from 1). Two secrets that differ only by
+    /// trailing zero bytes are the same key to HMAC (it pads keys with zeros), and count as
+    /// one.
     #[error(
         "key {position} is the same key as key {first} (fingerprint {fingerprint}): give each key once"
     )]

@@ -7,7 +7,14 @@ use sha2::Sha256;
 /// PBKDF2 rounds behind a fingerprint: enough that testing one guess of a key against a
 /// fingerprint costs as much as this many HMAC-SHA256 computations (about two milliseconds), little
 /// enough that loading a key stays cheap.
+#[cfg(not(fuzzing))]
 const ROUNDS: u32 = 10_000;
+
+/// Under the fuzzers (`cargo fuzz` builds with `--cfg fuzzing`), one round: every input builds
+/// verifiers, and 10,000 instrumented rounds per key would cut the executions per second a
+/// hundredfold. The targets check parsing and verification, never a fingerprint's value.
+#[cfg(fuzzing)]
+const ROUNDS: u32 = 1;
 
 /// A key's fingerprint: 8 bytes derived from the key by a slow one-way function
 /// (PBKDF2-HMAC-SHA256, 10,000 rounds, with a salt of this crate's own), shown as 16 hex

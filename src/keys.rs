@@ -306,6 +306,22 @@ mod tests {
         assert_eq!(set.find(later, |_| false).err(), Some(1));
     }
 
+    /// HMAC pads a key with zero bytes: two secrets that differ only by trailing zeros are one
+    /// key, and a verifier given both is given a duplicate.
+    #[test]
+    fn keys_hmac_cannot_tell_apart_are_duplicates() {
+        let a = Key::secret(&Secret::from_bytes([7u8; 24]).unwrap(), None);
+        let mut padded = [7u8; 25];
+        padded[24] = 0;
+        let b = Key::secret(&Secret::from_bytes(padded).unwrap(), None);
+        assert!(matches!(
+            check_duplicates(&[a.clone(), b]),
+            Err(Error::DuplicateKey { position: 2, first: 1, .. })
+        ));
+        let c = Key::secret(&Secret::from_bytes([8u8; 24]).unwrap(), None);
+        assert!(check_duplicates(&[a, c]).is_ok());
+    }
+
     #[test]
     fn current_keys_first_then_the_latest_expiry() {
         let now = OffsetDateTime::now_utc();
