@@ -375,7 +375,7 @@ fn errors_name_the_input_and_never_show_a_key() {
             out.stderr
         );
         let shown = format!("{}{}", out.stdout, out.stderr);
-        for window in secret[6..].as_bytes().windows(10) {
+        for window in secret.as_bytes()[6..].windows(10) {
             let window = std::str::from_utf8(window).unwrap();
             assert!(!shown.contains(window), "{args:?} shows the key: {shown}");
         }
