@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use crate::error::Error;
 use crate::fingerprint::Fingerprint;
-use crate::secret::{HmacSha256, Secret};
+use crate::secret::{HmacSha256, Secret, TextHmacs};
 use crate::verifier::Now;
 
 /// One trusted key: a pre-keyed HMAC state or a public key, its fingerprint, and when it stops
@@ -19,6 +19,10 @@ pub(crate) struct Key {
     /// `expires_at` in Unix nanoseconds, as the hot path compares it.
     expires_nanos: Option<i128>,
     pub(crate) fingerprint: Fingerprint,
+    /// For a secret parsed from text: HMAC states keyed with that text, which only
+    /// [`Verifier::explain`](crate::Verifier::explain) uses (boxed: verification never reads
+    /// them).
+    pub(crate) text: Option<Box<TextHmacs>>,
 }
 
 #[derive(Clone)]
@@ -32,11 +36,13 @@ pub(crate) enum Material {
 
 impl Key {
     pub(crate) fn secret(secret: &Secret, expires_at: Option<OffsetDateTime>) -> Self {
-        Self::new(
+        let mut key = Self::new(
             Material::Hmac(secret.hmac()),
             secret.fingerprint(),
             expires_at,
-        )
+        );
+        key.text = secret.text_hmacs().map(Box::new);
+        key
     }
 
     #[cfg(feature = "ed25519")]
@@ -57,6 +63,7 @@ impl Key {
             expires_nanos: expires_at.map(OffsetDateTime::unix_timestamp_nanos),
             expires_at,
             fingerprint,
+            text: None,
         }
     }
 

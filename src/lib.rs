@@ -23,6 +23,7 @@ mod error;
 #[cfg(feature = "serde")]
 #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 pub mod event;
+mod explain;
 #[cfg(any(feature = "axum", feature = "actix-web"))]
 mod extract;
 mod fingerprint;
@@ -45,6 +46,7 @@ pub use error::Error;
 #[cfg(feature = "serde")]
 #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 pub use event::{Event, event_type};
+pub use explain::{Explanation, Finding, FindingKind};
 pub use fingerprint::Fingerprint;
 pub use headers::{
     HeaderSource, SVIX_ID, SVIX_SIGNATURE, SVIX_TIMESTAMP, WEBHOOK_ID, WEBHOOK_SIGNATURE,

@@ -63,7 +63,10 @@ pub enum SecretError {
 /// A symmetric key shared by sender and receiver (`whsec_` + base64).
 ///
 /// The key bytes are zeroized when the value is dropped and are never printed:
-/// `Debug` shows `Secret([redacted])` and there is no `Display`.
+/// `Debug` shows `Secret([redacted])` and there is no `Display`. A secret parsed from text also
+/// keeps that text (zeroized and never printed alike), for one diagnosis only:
+/// [`Verifier::explain`](crate::Verifier::explain) recognises a sender that keys its HMAC with
+/// the secret's text instead of its decoded bytes.
 ///
 /// Parsing (`"whsec_…".parse()`) is lenient where senders and reference libraries are, and
 /// strict where safety needs it:
@@ -93,9 +96,14 @@ pub enum SecretError {
 #[derive(Clone)]
 pub struct Secret {
     bytes: Zeroizing<Box<[u8]>>,
+    /// The base64 text after `whsec_`, as parsed (`None` for [`Secret::from_bytes`]): kept only
+    /// so that [`Verifier::explain`](crate::Verifier::explain) can recognise a sender that keys
+    /// its HMAC with the secret's text instead of its bytes. Wiped on drop, never shown.
+    text: Option<Zeroizing<String>>,
 }
 
-/// The key bytes are wiped when the secret is dropped.
+/// The key bytes (and the text the secret was parsed from) are wiped when the secret is
+/// dropped.
 impl ZeroizeOnDrop for Secret {}
 
 impl Secret {
@@ -105,6 +113,10 @@ impl Secret {
     /// specification requires (parsing refuses those, see [`MIN_SECRET_LEN`]); take the bytes
     /// the sender documents, e.g. the base64 of its secret decoded. Prefer longer keys where
     /// you can choose.
+    ///
+    /// A secret built from bytes has no text: [`Verifier::explain`](crate::Verifier::explain)
+    /// cannot tell whether a sender keys its HMAC with the text of it (finding
+    /// [`secret_as_text`](crate::FindingKind::SecretAsText) needs a parsed secret).
     pub fn from_bytes(bytes: impl AsRef<[u8]>) -> Result<Self, SecretError> {
         let bytes = bytes.as_ref();
         if bytes.is_empty() {
@@ -112,6 +124,7 @@ impl Secret {
         }
         Ok(Self {
             bytes: Zeroizing::new(bytes.into()),
+            text: None,
         })
     }
 
@@ -135,11 +148,38 @@ impl Secret {
 
     /// The HMAC-SHA256 state keyed with this secret, ready to be cloned per message.
     pub(crate) fn hmac(&self) -> HmacSha256 {
-        // HMAC accepts keys of any length (longer ones are hashed first).
-        match <HmacSha256 as KeyInit>::new_from_slice(&self.bytes) {
-            Ok(mac) => mac,
-            Err(_) => unreachable_hmac(),
-        }
+        keyed(&self.bytes)
+    }
+
+    /// HMAC-SHA256 states keyed with the secret's text, as a sender that skips the base64
+    /// decoding uses it: with the `whsec_` prefix and without it. `None` for a secret built
+    /// from bytes, which has no text.
+    pub(crate) fn text_hmacs(&self) -> Option<TextHmacs> {
+        let text = self.text.as_ref()?;
+        let with_prefix = Zeroizing::new(format!("{SECRET_PREFIX}{}", text.as_str()));
+        Some(TextHmacs {
+            with_prefix: keyed(with_prefix.as_bytes()),
+            without_prefix: keyed(text.as_bytes()),
+        })
+    }
+}
+
+/// HMAC-SHA256 states keyed with a secret's text instead of its decoded bytes, for the
+/// diagnosis of [`Verifier::explain`](crate::Verifier::explain) only.
+#[derive(Clone)]
+pub(crate) struct TextHmacs {
+    /// Keyed with `whsec_` and the base64 text.
+    pub(crate) with_prefix: HmacSha256,
+    /// Keyed with the base64 text alone.
+    pub(crate) without_prefix: HmacSha256,
+}
+
+/// An HMAC-SHA256 state keyed with `key`.
+fn keyed(key: &[u8]) -> HmacSha256 {
+    // HMAC accepts keys of any length (longer ones are hashed first).
+    match <HmacSha256 as KeyInit>::new_from_slice(key) {
+        Ok(mac) => mac,
+        Err(_) => unreachable_hmac(),
     }
 }
 
@@ -169,7 +209,9 @@ impl FromStr for Secret {
         if bytes.len() < MIN_SECRET_LEN {
             return Err(SecretError::TooShort { len: bytes.len() });
         }
-        Self::from_bytes(&*bytes)
+        let mut secret = Self::from_bytes(&*bytes)?;
+        secret.text = Some(Zeroizing::new(b64.to_owned()));
+        Ok(secret)
     }
 }
 

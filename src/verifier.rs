@@ -228,10 +228,27 @@ impl Verifier {
         body: &'a [u8],
         now: Now,
     ) -> Result<Message<'a>, Error> {
-        let keys = self.inner.keys.load();
+        self.verify_with(&self.inner.keys.load(), headers, body, now)
+    }
+
+    /// [`verify_at`](Self::verify_at) under `keys`, loaded by the caller:
+    /// [`explain`](Self::explain) decides and diagnoses with one and the same set.
+    #[inline]
+    pub(crate) fn verify_with<'a, H: HeaderSource + ?Sized>(
+        &self,
+        keys: &KeySet,
+        headers: &'a H,
+        body: &'a [u8],
+        now: Now,
+    ) -> Result<Message<'a>, Error> {
         let mut candidates = Candidates::new();
         let h = self.prepare(headers, now, &mut candidates)?;
-        decide(&keys, headers, &h, &candidates, now, body)
+        decide(keys, headers, &h, &candidates, now, body)
+    }
+
+    /// The keys as they are now, for [`explain`](Self::explain).
+    pub(crate) fn key_set(&self) -> Arc<KeySet> {
+        self.inner.keys.load_full()
     }
 
     /// The checks of a verification that need no body, for a framework integration that

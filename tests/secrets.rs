@@ -1,6 +1,7 @@
 //! No key material in any formatted output: every error variant that can arise (Display and
-//! Debug, `Error`, `SecretError` and, with `ed25519`, `KeyError`), and the Debug of `Secret`,
-//! `Verifier`, `VerifierBuilder`, `Signer` (and `SigningKey`).
+//! Debug, `Error`, `SecretError` and, with `ed25519`, `KeyError`), the Debug of `Secret`,
+//! `Verifier`, `VerifierBuilder`, `Signer` (and `SigningKey`), and what `Verifier::explain`
+//! says, for secrets parsed from text (which keep that text, and HMAC states keyed with it).
 //!
 //! The key bytes are searched for raw, as hex, as a Rust byte-array Debug, and as base64
 //! (standard and URL-safe, padded and not, with and without `whsec_`), whole and as any
@@ -366,5 +367,79 @@ fn the_scan_catches_a_leak() {
     ] {
         let caught = std::panic::catch_unwind(|| assert_clean("probe", &shown));
         assert!(caught.is_err(), "not caught: {shown}");
+    }
+}
+
+/// A secret parsed from text keeps the text (for `explain`'s `secret_as_text`) and its
+/// verifier keeps HMAC states keyed with it: none of it shows in any Debug, and no finding of
+/// `explain` shows it, even when the finding is that the sender keyed its HMAC with it.
+#[test]
+fn parsed_secrets_keep_their_text_hidden() {
+    fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    wiped_on_drop::<Secret>();
+
+    let texts: Vec<String> = KEYS.iter().map(|k| format!("whsec_{}", b64(k))).collect();
+    let secrets: Vec<Secret> = texts.iter().map(|t| t.parse().unwrap()).collect();
+    for s in &secrets {
+        assert_eq!(
+            format!("{s:?} {:?}", s.clone()),
+            "Secret([redacted]) Secret([redacted])"
+        );
+    }
+    let builder = Verifier::builder()
+        .secret(secrets[0].clone())
+        .secret_until(secrets[1].clone(), at(T0));
+    let verifier = builder.clone().build_at(at(T0 - 1)).unwrap();
+    let from_config = Verifier::builder()
+        .secrets_from_config(&texts.join(" "))
+        .unwrap()
+        .build()
+        .unwrap();
+    for (what, shown) in [
+        ("VerifierBuilder", format!("{builder:?} {builder:#?}")),
+        ("Verifier", format!("{verifier:?} {verifier:#?}")),
+        ("Verifier from config", format!("{from_config:?}")),
+    ] {
+        assert_clean(what, &shown);
+    }
+
+    // Deliveries signed with each key's text (with and without `whsec_`), with its bytes, by
+    // the expired key, and hostile ones carrying the key's text in every header.
+    let ts = T0.to_string();
+    let body = b"{\"type\":\"loan.active\"}";
+    let mut deliveries = Vec::new();
+    for (key, text) in KEYS.iter().zip(&texts) {
+        let k = b64(key);
+        for signing_key in [text.as_bytes(), k.as_bytes(), key] {
+            let sig = Signer::new(Secret::from_bytes(signing_key).unwrap()).sign("msg_1", T0, body);
+            deliveries.push(hostile("msg_1", &ts, &sig));
+        }
+        deliveries.push(hostile(text, &ts, &format!("v1,{k} v1a,{k}")));
+        deliveries.push(hostile(
+            "msg_1",
+            text,
+            &format!("v1,{}", URL_SAFE.encode(key)),
+        ));
+        deliveries.push(vec![
+            ("webhook-id", text.clone()),
+            ("svix-timestamp", k.clone()),
+            ("svix-signature", format!("v1,{text}")),
+        ]);
+    }
+    let mut kinds = Vec::new();
+    for h in &deliveries {
+        for now in [at(T0), at(T0 + 10_000)] {
+            let e = verifier.explain(h, body, now);
+            assert_clean("Explanation", &format!("{e}\n{e:?}"));
+            kinds.extend(e.findings().iter().map(|f| f.code()));
+        }
+    }
+    for kind in [
+        "secret_as_text",
+        "retired_key",
+        "no_matching_key",
+        "mixed_header_families",
+    ] {
+        assert!(kinds.contains(&kind), "{kind} never arose: {kinds:?}");
     }
 }
