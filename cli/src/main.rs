@@ -64,6 +64,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Verify(verify::VerifyArgs),
+    Explain(verify::ExplainArgs),
     Sign(sign::SignArgs),
     Send(send::SendArgs),
     Check(check::CheckArgs),
@@ -74,6 +75,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Verify(args) => verify::verify(&args),
+        Command::Explain(args) => verify::explain(&args),
         Command::Sign(args) => sign::run(&args),
         Command::Send(args) => send::run(&args),
         Command::Check(args) => check::run(&args),

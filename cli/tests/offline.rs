@@ -394,6 +394,7 @@ fn usage_errors_exit_2_and_every_command_has_help() {
     for command in [
         &["--help"][..],
         &["verify", "--help"],
+        &["explain", "--help"],
         &["sign", "--help"],
         &["send", "--help"],
         &["check", "--help"],
@@ -479,4 +480,127 @@ fn sign_prints_a_curl_command() {
         "{}",
         out.stdout
     );
+}
+
+#[test]
+fn explain_names_the_mistake_in_text_and_json() {
+    let dir = Dir::new("explain");
+    let secret = generate_secret();
+    let signed = dir.file("signed.json", BODY);
+    let headers = sign(&[&secret], &signed, &[]);
+    let headers = dir.file("headers.txt", headers);
+    // A JSON middleware parsed the body and wrote it out again, as Python's json.dumps does.
+    let python = BODY.replace("\":", "\": ").replace(",\"", ", \"");
+    assert_ne!(python, BODY);
+    let received = dir.file("received.json", &python);
+    let args = |json: bool| {
+        let mut cmd = cli();
+        cmd.args(["explain", "--secret", &secret, "-H", &format!("@{headers}")]);
+        cmd.args(["--body", &received]);
+        if json {
+            cmd.arg("--json");
+        }
+        run(&mut cmd)
+    };
+
+    let out = args(false);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.starts_with("rejected: no signature"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("  body_reformatted  the signature matches"),
+        "{}",
+        out.stdout
+    );
+
+    let out = args(true);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stdout.starts_with(
+            r#"{"verdict":"rejected","findings":[{"code":"body_reformatted","message":""#
+        ),
+        "{}",
+        out.stdout
+    );
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(json.as_object().unwrap().len(), 2);
+    assert!(
+        json["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("raw bytes")
+    );
+
+    // The body as signed: verified, no finding.
+    let out = run(cli()
+        .args([
+            "explain",
+            "--json",
+            "--secret",
+            &secret,
+            "-H",
+            &format!("@{headers}"),
+        ])
+        .args(["--body", &signed]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.stdout.trim(), r#"{"verdict":"verified","findings":[]}"#);
+    let out = run(cli()
+        .args(["explain", "--secret", &secret, "-H", &format!("@{headers}")])
+        .args(["--body", &signed]));
+    assert_eq!(out.code, 0);
+    assert!(out.stdout.starts_with("verified"), "{}", out.stdout);
+
+    // Bad input is exit 2, as for verify, and shows no key.
+    let out = run(cli().args([
+        "explain",
+        "--json",
+        "--secret",
+        &secret[..30],
+        "--body",
+        &signed,
+    ]));
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("--secret: key configuration"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains(&secret[6..30]), "{}", out.stderr);
+}
+
+#[test]
+fn explain_judges_keys_as_of_at() {
+    let dir = Dir::new("explain-at");
+    let body = dir.file("body.json", BODY);
+    let (new, old) = (generate_secret(), generate_secret());
+    let ts = "1795780800"; // 2026-11-27T12:00:00Z
+    let headers = dir.file("headers.txt", sign(&[&old], &body, &["--timestamp", ts]));
+    // The old key had retired at 11:00: the sender still signs with it.
+    let retired = format!("{old}@2026-11-27T11:00:00Z");
+    let out = run(cli()
+        .args([
+            "explain", "--json", "--at", ts, "--secret", &new, "--secret", &retired,
+        ])
+        .args(["-H", &format!("@{headers}"), "--body", &body]));
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let codes: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["retired_key"], "{}", out.stdout);
+    // Still in force at 12:00: verified.
+    let retiring = format!("{old}@2026-11-27T13:00:00Z");
+    let out = run(cli()
+        .args([
+            "explain", "--at", ts, "--secret", &new, "--secret", &retiring,
+        ])
+        .args(["-H", &format!("@{headers}"), "--body", &body]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
 }
