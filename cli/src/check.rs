@@ -265,6 +265,19 @@ pub fn run(args: &CheckArgs) -> Outcome {
         key,
     };
     println!("check {}", drill.receiver.url);
+    let mut keys = format!(
+        "  --secret: {} key {}",
+        drill.key.scheme(),
+        drill.key.fingerprint()
+    );
+    if let Some(old) = &retiring {
+        keys.push_str(&format!(
+            ", --retiring: {} key {}",
+            old.scheme(),
+            old.fingerprint()
+        ));
+    }
+    println!("{keys}");
     println!();
     println!(
         "{:<14} {:<14} {:<26} verdict",

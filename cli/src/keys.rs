@@ -216,6 +216,14 @@ impl SignKey {
         })
     }
 
+    /// The fingerprint a receiver shows for this key (for a signing key: its public key's).
+    pub fn fingerprint(&self) -> Fingerprint {
+        match self {
+            Self::Secret(s) => s.fingerprint(),
+            Self::Ed25519(k) => k.public_key().fingerprint(),
+        }
+    }
+
     /// `v1` or `v1a`.
     pub fn scheme(&self) -> &'static str {
         match self {

@@ -351,6 +351,26 @@ fn a_receiver_without_the_retiring_key_fails_the_rotation_drills() {
 }
 
 #[test]
+fn a_receiver_of_v1a_signatures_passes_every_drill() {
+    let out = cli().args(["generate", "keypair"]).output().unwrap();
+    let out = String::from_utf8(out.stdout).unwrap();
+    let (signing, public) = out.trim().split_once('\n').unwrap();
+    let (server, _) = receiver(Some(verifier(public)), false);
+    let (code, out, drills) = check(&server.url, &["--secret", signing]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("--secret: v1a key"), "{out}");
+    let all_but_rotation: Vec<&str> = ALL_DRILLS
+        .into_iter()
+        .filter(|d| !["both-keys", "retiring-key"].contains(d))
+        .collect();
+    assert_eq!(
+        with_verdict(&drills, "ok"),
+        names(&all_but_rotation),
+        "{out}"
+    );
+}
+
+#[test]
 fn a_receiver_that_is_down_is_exit_2() {
     let url = format!("http://{}/webhooks", free_address());
     let (code, out, _) = check(&url, &["--secret", &secret()]);
