@@ -316,7 +316,11 @@ mod tests {
         let b = Key::secret(&Secret::from_bytes(padded).unwrap(), None);
         assert!(matches!(
             check_duplicates(&[a.clone(), b]),
-            Err(Error::DuplicateKey { position: 2, first: 1, .. })
+            Err(Error::DuplicateKey {
+                position: 2,
+                first: 1,
+                ..
+            })
         ));
         let c = Key::secret(&Secret::from_bytes([8u8; 24]).unwrap(), None);
         assert!(check_duplicates(&[a, c]).is_ok());
