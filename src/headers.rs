@@ -289,11 +289,13 @@ impl<'h> Slot<'h> {
     }
 
     /// The one value of a header that must not be repeated with differing values.
+    #[inline]
     fn single(&self, name: &'static str) -> Result<&'h [u8], Error> {
         if self.conflict {
             return Err(Error::ConflictingHeader { header: name });
         }
-        self.first.ok_or(Error::MissingHeader { header: name })
+        // `ok_or_else`: an `Error` has drop glue, so one built eagerly costs a drop on success.
+        self.first.ok_or_else(|| Error::MissingHeader { header: name })
     }
 }
 

@@ -246,12 +246,15 @@ impl Verifier {
         body: &'a [u8],
         now: Now,
     ) -> Result<Message<'a>, Error> {
-        self.verify_with(&self.inner.keys.load(), headers, body, now)
+        let mut candidates = Candidates::new();
+        let h = self.prepare(headers, now, &mut candidates)?;
+        // The keys are loaded only once the headers passed: a delivery refused on its headers
+        // costs no load.
+        decide(&self.inner.keys.load(), headers, &h, &candidates, now, body)
     }
 
     /// [`verify_at`](Self::verify_at) under `keys`, loaded by the caller:
     /// [`explain`](Self::explain) decides and diagnoses with one and the same set.
-    #[inline]
     pub(crate) fn verify_with<'a, H: HeaderSource + ?Sized>(
         &self,
         keys: &KeySet,
@@ -386,7 +389,8 @@ impl Verifier {
         candidates: &mut Candidates<'h>,
     ) -> Result<Prepared<'h>, Error> {
         let h = WebhookHeaders::read(headers)?;
-        let ts = timestamp::parse(h.timestamp).ok_or(Error::InvalidTimestamp {
+        // `ok_or_else`: an `Error` has drop glue, so one built eagerly costs a drop on success.
+        let ts = timestamp::parse(h.timestamp).ok_or_else(|| Error::InvalidTimestamp {
             header: h.family.timestamp,
         })?;
         timestamp::check_window(ts, now.secs, self.inner.tolerance)?;
