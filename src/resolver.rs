@@ -65,6 +65,13 @@ pub trait KeyResolver: Send + Sync + 'static {
     fn per_endpoint(&self) -> bool {
         true
     }
+
+    /// The one verifier, when these keys are the same for every endpoint: the integrations then
+    /// borrow it, with no lookup. `None` unless overridden; a [`Verifier`] gives itself.
+    #[doc(hidden)]
+    fn as_verifier(&self) -> Option<&Verifier> {
+        None
+    }
 }
 
 /// Why the keys of an endpoint could not be looked up: the delivery is answered 503, and the
@@ -100,6 +107,10 @@ impl KeyResolver for Verifier {
     fn per_endpoint(&self) -> bool {
         false
     }
+
+    fn as_verifier(&self) -> Option<&Verifier> {
+        Some(self)
+    }
 }
 
 impl<R: KeyResolver> KeyResolver for Arc<R> {
@@ -112,6 +123,10 @@ impl<R: KeyResolver> KeyResolver for Arc<R> {
 
     fn per_endpoint(&self) -> bool {
         R::per_endpoint(self)
+    }
+
+    fn as_verifier(&self) -> Option<&Verifier> {
+        R::as_verifier(self)
     }
 }
 

@@ -25,6 +25,8 @@ pub(crate) use http_body::read_body;
 pub(crate) use http_body::verify_http;
 pub(crate) use log::{log_accepted, log_rejected};
 
+use std::borrow::Cow;
+
 use crate::headers::HeaderSource;
 use crate::rejection::Rejection;
 use crate::resolver::KeyResolver;
@@ -37,14 +39,17 @@ pub(crate) fn endpoint_of(path: &str) -> &str {
 }
 
 /// The verifier for a request to `path`, and the endpoint name when the keys depend on it.
-/// Nothing of the request is read but its path.
-pub(crate) async fn resolve<'p, K: KeyResolver>(
-    keys: &K,
+/// Nothing of the request is read but its path. A single verifier is borrowed, with no lookup.
+pub(crate) async fn resolve<'k, 'p, K: KeyResolver>(
+    keys: &'k K,
     path: &'p str,
-) -> Result<(Verifier, Option<&'p str>), Rejection> {
+) -> Result<(Cow<'k, Verifier>, Option<&'p str>), Rejection> {
+    if let Some(verifier) = keys.as_verifier() {
+        return Ok((Cow::Borrowed(verifier), None));
+    }
     let endpoint = keys.per_endpoint().then(|| endpoint_of(path));
     match keys.resolve(endpoint.unwrap_or("")).await {
-        Ok(Some(verifier)) => Ok((verifier, endpoint)),
+        Ok(Some(verifier)) => Ok((Cow::Owned(verifier), endpoint)),
         Ok(None) => Err(Rejection::unknown_endpoint(endpoint.unwrap_or(""))),
         Err(e) => Err(Rejection::KeysUnavailable(e.to_string())),
     }
