@@ -369,7 +369,7 @@ impl Verifier {
         now: OffsetDateTime,
     ) -> Explanation<'a> {
         let keys = self.key_set();
-        let result = self.verify_with(&keys, headers, body, Now::at(now));
+        let result = self.verify_with(|| &keys, headers, body, Now::at(now));
         let findings = match &result {
             Ok(_) => Vec::new(),
             Err(error) => {

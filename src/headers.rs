@@ -297,7 +297,8 @@ impl<'h> Slot<'h> {
         // `ok_or_else`: an `Error` has drop glue, so one built eagerly costs a drop on success
         // (clippy counts only the cost of building it).
         #[allow(clippy::unnecessary_lazy_evaluations)]
-        self.first.ok_or_else(|| Error::MissingHeader { header: name })
+        self.first
+            .ok_or_else(|| Error::MissingHeader { header: name })
     }
 }
 

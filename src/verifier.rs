@@ -246,25 +246,26 @@ impl Verifier {
         body: &'a [u8],
         now: Now,
     ) -> Result<Message<'a>, Error> {
-        let mut candidates = Candidates::new();
-        let h = self.prepare(headers, now, &mut candidates)?;
-        // The keys are loaded only once the headers passed: a delivery refused on its headers
-        // costs no load.
-        decide(&self.inner.keys.load(), headers, &h, &candidates, now, body)
+        self.verify_with(|| self.inner.keys.load(), headers, body, now)
     }
 
-    /// [`verify_at`](Self::verify_at) under `keys`, loaded by the caller:
+    /// [`verify_at`](Self::verify_at) under the key set `keys` gives, taken only once the
+    /// headers passed (a delivery refused on its headers costs no load of the keys):
     /// [`explain`](Self::explain) decides and diagnoses with one and the same set.
-    pub(crate) fn verify_with<'a, H: HeaderSource + ?Sized>(
+    pub(crate) fn verify_with<'a, H, K>(
         &self,
-        keys: &KeySet,
+        keys: impl FnOnce() -> K,
         headers: &'a H,
         body: &'a [u8],
         now: Now,
-    ) -> Result<Message<'a>, Error> {
+    ) -> Result<Message<'a>, Error>
+    where
+        H: HeaderSource + ?Sized,
+        K: core::ops::Deref<Target = Arc<KeySet>>,
+    {
         let mut candidates = Candidates::new();
         let h = self.prepare(headers, now, &mut candidates)?;
-        decide(keys, headers, &h, &candidates, now, body)
+        decide(&keys(), headers, &h, &candidates, now, body)
     }
 
     /// The keys as they are now, for [`explain`](Self::explain).

@@ -72,42 +72,31 @@ fn start_with(verifier: Verifier) -> Server {
         .build_at(now - time::Duration::hours(2))
         .unwrap();
     let seen = Arc::new(Seen::default());
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
     let seen2 = seen.clone();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let server = HttpServer::new(move || {
-                App::new()
-                    .app_data(web::Data::new(seen2.clone()))
-                    .app_data(web::PayloadConfig::new(LIMIT))
-                    .service(
-                        web::scope("/expired")
-                            .app_data(web::Data::new(expired.clone()))
-                            .route("", web::post().to(raw_body)),
-                    )
-                    .service(web::scope("/unconfigured").route("", web::post().to(raw_body)))
-                    .service(
-                        web::scope("")
-                            .app_data(web::Data::new(verifier.clone()))
-                            .route("/raw", web::post().to(raw_body))
-                            .route("/json", web::post().to(json_event)),
-                    )
-            })
-            .workers(2)
-            .disable_signals()
-            .listen(listener)
-            .unwrap()
-            .run();
-            tx.send(()).unwrap();
-            // Runs until the test process exits. (Stopping servers at the end of each test
-            // occasionally panicked inside actix-server 2.9: an overflow in a worker's
-            // connection counter, in debug builds.)
-            server.await.unwrap();
-        });
+    let addr = common::spawn_actix(move |listener| {
+        HttpServer::new(move || {
+            App::new()
+                .app_data(web::Data::new(seen2.clone()))
+                .app_data(web::PayloadConfig::new(LIMIT))
+                .service(
+                    web::scope("/expired")
+                        .app_data(web::Data::new(expired.clone()))
+                        .route("", web::post().to(raw_body)),
+                )
+                .service(web::scope("/unconfigured").route("", web::post().to(raw_body)))
+                .service(
+                    web::scope("")
+                        .app_data(web::Data::new(verifier.clone()))
+                        .route("/raw", web::post().to(raw_body))
+                        .route("/json", web::post().to(json_event)),
+                )
+        })
+        .workers(2)
+        .disable_signals()
+        .listen(listener)
+        .unwrap()
+        .run()
     });
-    rx.recv().unwrap();
     Server { addr, seen }
 }
 

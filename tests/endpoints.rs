@@ -258,53 +258,44 @@ mod actix_server {
     /// Serves `/webhooks/{endpoint}` with `Endpoints` in app data (the extractor finds them
     /// there), and `/once/{endpoint}` behind the idempotency middleware.
     fn start(seen: Arc<Seen>, runs: Arc<AtomicUsize>) -> SocketAddr {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let endpoints = endpoints();
-                let once = Idempotency::new(MemoryStore::new());
-                let server = HttpServer::new(move || {
-                    let (seen, runs) = (seen.clone(), runs.clone());
-                    actix_web::App::new()
-                        .app_data(web::Data::new(endpoints.clone()))
-                        .route(
-                            "/webhooks/{endpoint}",
-                            web::post().to(move |d: Delivery<web::Json<serde_json::Value>>| {
-                                let seen = seen.clone();
-                                async move {
-                                    assert!(d.endpoint().is_some());
-                                    seen.record(Some(&d.id), None);
-                                    HttpResponse::Ok().finish()
-                                }
-                            }),
-                        )
-                        .service(
-                            web::resource("/once/{endpoint}")
-                                .wrap(IdempotencyMiddleware::new(endpoints.clone(), once.clone()))
-                                .route(web::post().to(
-                                    move |Verified(_): Verified<web::Json<serde_json::Value>>| {
-                                        let runs = runs.clone();
-                                        async move {
-                                            runs.fetch_add(1, Ordering::SeqCst);
-                                            HttpResponse::NoContent().finish()
-                                        }
-                                    },
-                                )),
-                        )
-                })
-                .workers(1)
-                .disable_signals()
-                .listen(listener)
-                .unwrap()
-                .run();
-                tx.send(()).unwrap();
-                server.await.unwrap();
-            });
-        });
-        rx.recv().unwrap();
-        addr
+        common::spawn_actix(move |listener| {
+            let endpoints = endpoints();
+            let once = Idempotency::new(MemoryStore::new());
+            HttpServer::new(move || {
+                let (seen, runs) = (seen.clone(), runs.clone());
+                actix_web::App::new()
+                    .app_data(web::Data::new(endpoints.clone()))
+                    .route(
+                        "/webhooks/{endpoint}",
+                        web::post().to(move |d: Delivery<web::Json<serde_json::Value>>| {
+                            let seen = seen.clone();
+                            async move {
+                                assert!(d.endpoint().is_some());
+                                seen.record(Some(&d.id), None);
+                                HttpResponse::Ok().finish()
+                            }
+                        }),
+                    )
+                    .service(
+                        web::resource("/once/{endpoint}")
+                            .wrap(IdempotencyMiddleware::new(endpoints.clone(), once.clone()))
+                            .route(web::post().to(
+                                move |Verified(_): Verified<web::Json<serde_json::Value>>| {
+                                    let runs = runs.clone();
+                                    async move {
+                                        runs.fetch_add(1, Ordering::SeqCst);
+                                        HttpResponse::NoContent().finish()
+                                    }
+                                },
+                            )),
+                    )
+            })
+            .workers(1)
+            .disable_signals()
+            .listen(listener)
+            .unwrap()
+            .run()
+        })
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

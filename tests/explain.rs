@@ -9,6 +9,9 @@
     clippy::panic
 )]
 
+mod key_forms;
+use key_forms::forms;
+
 use std::sync::OnceLock;
 
 use base64::Engine as _;
@@ -927,30 +930,6 @@ fn the_verdict_is_verify_ats_for_every_case() {
 }
 
 // The no-key-material scan: every form of every key, as tests/secrets.rs searches for them.
-
-fn forms(key: &[u8]) -> Vec<String> {
-    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
-    let mut forms = vec![
-        String::from_utf8_lossy(key).into_owned(),
-        hex.clone(),
-        hex.to_uppercase(),
-        format!("{key:?}"),
-        format!("{:?}", &key[..4]).trim_end_matches(']').to_owned(),
-    ];
-    for b64 in [
-        STANDARD.encode(key),
-        STANDARD_NO_PAD.encode(key),
-        URL_SAFE.encode(key),
-        URL_SAFE_NO_PAD.encode(key),
-    ] {
-        forms.push(format!("whsec_{b64}"));
-        let chars: Vec<char> = b64.chars().collect();
-        for w in chars.windows(12) {
-            forms.push(w.iter().collect());
-        }
-    }
-    forms
-}
 
 fn all_forms() -> &'static [String] {
     static FORMS: OnceLock<Vec<String>> = OnceLock::new();

@@ -357,35 +357,27 @@ async fn axum_server(verifier: Verifier) -> String {
     format!("http://{addr}/webhooks/dinie")
 }
 
-/// An actix-web server on `verifier`, on a thread of its own: its URL.
+/// An actix-web server on `verifier`: its URL.
 fn actix_server(verifier: Verifier) -> String {
     use actix_web::{App, HttpResponse, HttpServer, web};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
     let data = web::Data::new(verifier);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let server = HttpServer::new(move || {
-                App::new().app_data(data.clone()).route(
-                    "/webhooks/dinie",
-                    web::post().to(
-                        |Verified(_): Verified<web::Json<serde_json::Value>>| async {
-                            HttpResponse::NoContent().finish()
-                        },
-                    ),
-                )
-            })
-            .workers(2)
-            .disable_signals()
-            .listen(listener)
-            .unwrap()
-            .run();
-            tx.send(()).unwrap();
-            server.await.unwrap();
-        });
+    let addr = common::spawn_actix(move |listener| {
+        HttpServer::new(move || {
+            App::new().app_data(data.clone()).route(
+                "/webhooks/dinie",
+                web::post().to(
+                    |Verified(_): Verified<web::Json<serde_json::Value>>| async {
+                        HttpResponse::NoContent().finish()
+                    },
+                ),
+            )
+        })
+        .workers(2)
+        .disable_signals()
+        .listen(listener)
+        .unwrap()
+        .run()
     });
-    rx.recv().unwrap();
     format!("http://{addr}/webhooks/dinie")
 }
 

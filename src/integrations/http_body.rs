@@ -6,7 +6,7 @@ use http::Request;
 use http::request::Parts;
 use http_body_util::BodyExt as _;
 
-use super::{log_accepted, log_rejected, resolve, verify_read};
+use super::verify_delivery;
 use crate::delivery::Delivery;
 use crate::rejection::Rejection;
 use crate::resolver::KeyResolver;
@@ -72,9 +72,8 @@ fn is_length_limit(e: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// Verifies a request for a layer: resolves the endpoint's keys, checks the headers, reads the
-/// body under `limit`, verifies; gives back the request's parts and the verified delivery
-/// (which holds the body). Logs the outcome.
+/// [`verify_delivery`] of a request for a layer, its body read under `limit`: gives back the
+/// request's parts and the verified delivery (which holds the body).
 pub(crate) async fn verify_http<B, K>(
     req: Request<B>,
     keys: &K,
@@ -86,26 +85,17 @@ where
     K: KeyResolver,
 {
     let (parts, body) = req.into_parts();
-    let outcome = async {
-        let (verifier, endpoint) = resolve(keys, parts.uri.path()).await?;
-        let (delivery, _) = verify_read(
-            &verifier,
-            &parts.headers,
-            || read_body(body, limit),
-            |m, bytes: &Bytes| {
-                log_accepted(m, endpoint);
-                Delivery::new(m, bytes.clone(), endpoint)
-            },
-        )
-        .await?;
-        Ok(delivery)
-    }
-    .await;
-    match outcome {
-        Ok(delivery) => Ok((parts, delivery)),
-        Err(rejection) => {
-            log_rejected(&rejection, parts.uri.path());
-            Err(rejection)
-        }
+    let (delivery, _) = verify_delivery(
+        keys,
+        parts.uri.path(),
+        &parts.headers,
+        || read_body(body, limit),
+        true,
+    )
+    .await?;
+    // Asked for with `true`: always there.
+    match delivery {
+        Some(delivery) => Ok((parts, delivery)),
+        None => Err(Rejection::MissingVerifier),
     }
 }

@@ -23,10 +23,14 @@ pub mod tower;
 pub(crate) use http_body::read_body;
 #[cfg(any(feature = "axum", feature = "tower"))]
 pub(crate) use http_body::verify_http;
-pub(crate) use log::{log_accepted, log_rejected};
+use log::log_accepted;
+pub(crate) use log::log_rejected;
 
 use std::borrow::Cow;
 
+use bytes::Bytes;
+
+use crate::delivery::Delivery;
 use crate::headers::HeaderSource;
 use crate::rejection::Rejection;
 use crate::resolver::KeyResolver;
@@ -55,6 +59,37 @@ pub(crate) async fn resolve<'k, 'p, K: KeyResolver>(
     }
 }
 
+/// The whole verification of a request to `path` with `headers`, `read` starting to read its
+/// body under the framework's limit: resolves the endpoint's keys, checks the headers, reads the
+/// body, verifies it, and logs the outcome. Builds the [`Delivery`] only when `want` it (the
+/// `Verified` extractors do not: no `String` is made of the id).
+pub(crate) async fn verify_delivery<K, H, F>(
+    keys: &K,
+    path: &str,
+    headers: &H,
+    read: impl FnOnce() -> F,
+    want: bool,
+) -> Result<(Option<Delivery>, Bytes), Rejection>
+where
+    K: KeyResolver,
+    H: HeaderSource + ?Sized,
+    F: core::future::Future<Output = Result<Bytes, Rejection>>,
+{
+    let outcome = async {
+        let (verifier, endpoint) = resolve(keys, path).await?;
+        verify_read(&verifier, headers, read, |m, bytes: &Bytes| {
+            log_accepted(m, endpoint);
+            want.then(|| Delivery::new(m, bytes.clone(), endpoint))
+        })
+        .await
+    }
+    .await;
+    if let Err(rejection) = &outcome {
+        log_rejected(rejection, path);
+    }
+    outcome
+}
+
 /// The verification of a request, given its `headers` and `read`, which starts reading its body
 /// under the framework's limit: checks the headers, reads the body, verifies it, and returns
 /// `keep` of the verified message and body (what the caller needs of them) with the body.
@@ -62,7 +97,7 @@ pub(crate) async fn resolve<'k, 'p, K: KeyResolver>(
 /// The headers are judged when they arrive (a stale or unsigned delivery is refused before its
 /// body is read), and the timestamp again when the body is complete if reading it had to wait
 /// for the client (a slow upload must not stretch the window).
-pub(crate) async fn verify_read<H, F, B, T>(
+async fn verify_read<H, F, B, T>(
     verifier: &Verifier,
     headers: &H,
     read: impl FnOnce() -> F,

@@ -57,6 +57,28 @@ impl Seen {
     }
 }
 
+/// Serves actix-web on an ephemeral port of 127.0.0.1, on a thread of its own with its own
+/// actix system: `serve` builds the server on the listener (`HttpServer::new(..).listen(l)`).
+/// Returns the address once the server is up; the server runs until the test process exits.
+/// (Stopping servers at the end of each test occasionally panicked inside actix-server 2.9: an
+/// overflow in a worker's connection counter, in debug builds.)
+pub fn spawn_actix(
+    serve: impl FnOnce(std::net::TcpListener) -> actix_web::dev::Server + Send + 'static,
+) -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let server = serve(listener);
+            tx.send(()).unwrap();
+            server.await.unwrap();
+        });
+    });
+    rx.recv().unwrap();
+    addr
+}
+
 /// A POST with the given headers and body through reqwest.
 pub async fn send(
     client: &reqwest::Client,

@@ -126,7 +126,7 @@ use ::actix_web::{FromRequest, HttpMessage as _, HttpRequest, HttpResponse, Resp
 
 use crate::delivery::{Delivery, Verified};
 use crate::headers::{self, HeaderSource};
-use crate::integrations::{log_accepted, log_rejected, resolve, verify_read};
+use crate::integrations::{log_rejected, verify_delivery};
 use crate::rejection::Rejection;
 use crate::resolver::{Endpoints, KeyResolver};
 use crate::verifier::Verifier;
@@ -229,33 +229,21 @@ pub async fn verify_request<K: KeyResolver>(
     }
 }
 
-/// Resolves, checks and reads the body, logging the outcome; builds the [`Delivery`] only when
-/// `want` it.
+/// [`verify_delivery`] of an actix-web request: its path, headers, and body read as received.
 async fn verify<K: KeyResolver>(
     req: &HttpRequest,
     payload: &mut Payload,
     keys: &K,
     want: bool,
 ) -> Result<(Option<Delivery>, Bytes), Rejection> {
-    let path = req.path();
-    let outcome = async {
-        let (verifier, endpoint) = resolve(keys, path).await?;
-        verify_read(
-            &verifier,
-            req.headers(),
-            || read_body(req, payload),
-            |m, bytes: &Bytes| {
-                log_accepted(m, endpoint);
-                want.then(|| Delivery::new(m, bytes.clone(), endpoint))
-            },
-        )
-        .await
-    }
-    .await;
-    if let Err(rejection) = &outcome {
-        log_rejected(rejection, path);
-    }
-    outcome
+    verify_delivery(
+        keys,
+        req.path(),
+        req.headers(),
+        || read_body(req, payload),
+        want,
+    )
+    .await
 }
 
 /// The body exactly as received, which is what the signature covers.

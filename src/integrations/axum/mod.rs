@@ -109,13 +109,13 @@ mod idempotency;
 pub use idempotency::{IdempotencyLayer, IdempotencyService};
 
 use ::axum::RequestExt as _;
-use ::axum::body::{Body, Bytes};
+use ::axum::body::Body;
 use ::axum::extract::{FromRef, FromRequest, Request};
 use ::axum::response::{IntoResponse, Response};
 use http::{HeaderValue, header::RETRY_AFTER};
 
 use crate::delivery::{Delivery, Verified};
-use crate::integrations::{log_accepted, log_rejected, read_body, resolve, verify_read};
+use crate::integrations::{log_rejected, read_body, verify_delivery};
 use crate::rejection::Rejection;
 use crate::resolver::{Endpoints, KeyResolver};
 use crate::verifier::Verifier;
@@ -256,42 +256,20 @@ pub async fn verify_request<K: KeyResolver>(
 ) -> Result<Delivery<Request>, Rejection> {
     let mut req = req.with_limited_body();
     let body = core::mem::take(req.body_mut());
-    let (delivery, bytes) = verify(req.uri().path(), req.headers(), keys, body, true).await?;
+    let (delivery, bytes) = verify_delivery(
+        keys,
+        req.uri().path(),
+        req.headers(),
+        || read_body(body, None),
+        true,
+    )
+    .await?;
     *req.body_mut() = Body::from(bytes);
     // `verify` built the delivery: asked for with `true`.
     match delivery {
         Some(delivery) => Ok(delivery.map(|()| req)),
         None => Err(Rejection::MissingVerifier),
     }
-}
-
-/// Resolves, checks and reads `body` (the request's, taken out under its limit) for a request to
-/// `path` with `headers`, logging the outcome; builds the [`Delivery`] only when `want` it.
-async fn verify<K: KeyResolver>(
-    path: &str,
-    headers: &http::HeaderMap,
-    keys: &K,
-    body: Body,
-    want: bool,
-) -> Result<(Option<Delivery>, Bytes), Rejection> {
-    let outcome = async {
-        let (verifier, endpoint) = resolve(keys, path).await?;
-        verify_read(
-            &verifier,
-            headers,
-            || read_body(body, None),
-            |m, bytes: &Bytes| {
-                log_accepted(m, endpoint);
-                want.then(|| Delivery::new(m, bytes.clone(), endpoint))
-            },
-        )
-        .await
-    }
-    .await;
-    if let Err(rejection) = &outcome {
-        log_rejected(rejection, path);
-    }
-    outcome
 }
 
 impl<S, E> FromRequest<S> for Delivery<E>
@@ -349,9 +327,15 @@ where
         };
         let mut limited = req.with_limited_body();
         let body = core::mem::take(limited.body_mut());
-        let (delivery, bytes) = verify(limited.uri().path(), limited.headers(), &keys, body, want)
-            .await
-            .map_err(VerifiedRejection::Verification)?;
+        let (delivery, bytes) = verify_delivery(
+            &keys,
+            limited.uri().path(),
+            limited.headers(),
+            || read_body(body, None),
+            want,
+        )
+        .await
+        .map_err(VerifiedRejection::Verification)?;
         drop(keys); // not kept alive while the inner extractor runs
         *limited.body_mut() = Body::from(bytes);
         req = limited;
@@ -367,6 +351,7 @@ where
 mod tests {
     use super::*;
     use crate::{Secret, Signer};
+    use ::axum::body::Bytes;
     use time::OffsetDateTime;
 
     fn secret() -> Secret {
