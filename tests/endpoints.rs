@@ -107,6 +107,30 @@ async fn per_endpoint_keys(addr: SocketAddr, url: impl Fn(&str) -> String, seen:
     assert_eq!(seen.calls(), 2);
 }
 
+/// The idempotency checks every server below must pass, `url(endpoint)` being a route behind
+/// its idempotency layer whose handler counts `runs`: the same id sent to two endpoints runs
+/// once on each, and again on the same endpoint is done; an unknown endpoint claims nothing.
+async fn ids_kept_apart(url: &dyn Fn(&str) -> String, runs: &AtomicUsize) {
+    let client = reqwest::Client::new();
+    let body = event("loan.signed", 1);
+    let status = |endpoint: &'static str, key: &'static str, attempt: i64| {
+        let h = signed(
+            &Signer::new(secret(key)),
+            "msg_same",
+            now() + attempt,
+            body.as_bytes(),
+        );
+        let (client, url, body) = (client.clone(), url(endpoint), body.clone());
+        async move { send(&client, &url, &h, body).await.0 }
+    };
+    assert_eq!(status("prod", PROD, 0).await, 204);
+    assert_eq!(status("sandbox", SANDBOX, 0).await, 204);
+    assert_eq!(status("prod", PROD, 1).await, 200);
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
+    assert_eq!(status("other", PROD, 2).await, 404);
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
+}
+
 mod axum_server {
     use super::*;
     use axum::routing::post;
@@ -209,44 +233,7 @@ mod axum_server {
                 Idempotency::new(MemoryStore::new()),
             ));
         let addr = serve(app).await;
-        let client = reqwest::Client::new();
-        let body = event("loan.signed", 1);
-        let url = |e: &str| format!("http://{addr}/webhooks/{e}");
-        let by = |s: &str, attempt: i64| {
-            signed(
-                &Signer::new(secret(s)),
-                "msg_same",
-                now() + attempt,
-                body.as_bytes(),
-            )
-        };
-        assert_eq!(
-            send(&client, &url("prod"), &by(PROD, 0), body.clone())
-                .await
-                .0,
-            204
-        );
-        assert_eq!(
-            send(&client, &url("sandbox"), &by(SANDBOX, 0), body.clone())
-                .await
-                .0,
-            204
-        );
-        assert_eq!(
-            send(&client, &url("prod"), &by(PROD, 1), body.clone())
-                .await
-                .0,
-            200
-        );
-        assert_eq!(runs.load(Ordering::SeqCst), 2);
-        // An unknown endpoint claims nothing and runs nothing.
-        assert_eq!(
-            send(&client, &url("other"), &by(PROD, 2), body.clone())
-                .await
-                .0,
-            404
-        );
-        assert_eq!(runs.load(Ordering::SeqCst), 2);
+        ids_kept_apart(&|e| format!("http://{addr}/webhooks/{e}"), &runs).await;
     }
 }
 
@@ -309,42 +296,6 @@ mod actix_server {
     async fn ids_of_different_endpoints_never_collide() {
         let runs = Arc::new(AtomicUsize::new(0));
         let addr = start(Arc::default(), runs.clone());
-        let client = reqwest::Client::new();
-        let body = event("loan.signed", 1);
-        let url = |e: &str| format!("http://{addr}/once/{e}");
-        let by = |s: &str, attempt: i64| {
-            signed(
-                &Signer::new(secret(s)),
-                "msg_same",
-                now() + attempt,
-                body.as_bytes(),
-            )
-        };
-        assert_eq!(
-            send(&client, &url("prod"), &by(PROD, 0), body.clone())
-                .await
-                .0,
-            204
-        );
-        assert_eq!(
-            send(&client, &url("sandbox"), &by(SANDBOX, 0), body.clone())
-                .await
-                .0,
-            204
-        );
-        assert_eq!(
-            send(&client, &url("prod"), &by(PROD, 1), body.clone())
-                .await
-                .0,
-            200
-        );
-        assert_eq!(runs.load(Ordering::SeqCst), 2);
-        assert_eq!(
-            send(&client, &url("other"), &by(PROD, 2), body.clone())
-                .await
-                .0,
-            404
-        );
-        assert_eq!(runs.load(Ordering::SeqCst), 2);
+        ids_kept_apart(&|e| format!("http://{addr}/once/{e}"), &runs).await;
     }
 }
