@@ -34,7 +34,7 @@ self_cost() {
 # route, `verify`. The clock readings are not included.
 verifier_cost() {
     callgrind_annotate --inclusive=yes --auto=no --threshold=100 --show-percs=no "$1" |
-        awk '$1 ~ /^[0-9,]+$/ && /standard_webhooks::verifier::Verifier::(begin|prepare|finish|decide|verify) / {
+        awk '$1 ~ /^[0-9,]+$/ && /standard_webhooks::verifier::(Verifier::)?(begin|prepare|finish|decide|verify) / {
             gsub(",", "", $1); name = $0; sub(/ \[.*/, "", name); sub(/^.*::/, "", name)
             if ($1 > best[name]) best[name] = $1 }
             END {
