@@ -31,7 +31,11 @@ use crate::verifier::Verifier;
 ///
 /// Implemented by [`Verifier`] (the same keys for every endpoint), [`Endpoints`] (a map, or a
 /// cached asynchronous lookup), and `Arc<R>`. Implement it for your own lookup, e.g. a table of
-/// endpoints and secrets; wrap it in [`Endpoints::lookup`] to cache its answers:
+/// endpoints and secrets. The layers ([`axum::IdempotencyLayer`](crate::axum::IdempotencyLayer),
+/// [`actix::IdempotencyMiddleware`](crate::actix::IdempotencyMiddleware),
+/// [`tower::VerifyLayer`](crate::tower::VerifyLayer)) take it as it is; for the extractors (axum
+/// state, actix-web app data), and to cache its answers, wrap it in [`Endpoints::lookup`] (a
+/// zero time to live caches nothing):
 ///
 /// ```
 /// use standard_webhooks::{KeyResolver, ResolveError, Verifier};
