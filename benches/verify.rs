@@ -27,6 +27,7 @@
 //! - `reject_<len>`: a missing header and a stale timestamp. Their cost must not grow with the
 //!   body: they are rejected before any hashing.
 //! - `clock`: `SystemTime::now()` alone, the one thing `verify` does beyond `verify_at`.
+//! - `load`: a key's fingerprint, what loading a key costs once (building, rotating, reloading).
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -311,11 +312,18 @@ fn rejects() -> Vec<Case> {
 }
 
 /// Reading the system clock alone, as `verify` does once per call (the rest of `verify` is
-/// `verify_at`): the difference between the two columns.
+/// `verify_at`): the difference between the two columns. And what loading a key costs, once per
+/// key (building, rotating, reloading): its fingerprint, a PBKDF2 of 10,000 rounds.
 fn clock() -> Vec<Case> {
-    vec![case("clock", "system_time_now", || {
-        black_box(SystemTime::now()) > SystemTime::UNIX_EPOCH
-    })]
+    let key = secret(0);
+    vec![
+        case("clock", "system_time_now", || {
+            black_box(SystemTime::now()) > SystemTime::UNIX_EPOCH
+        }),
+        case("load", "key_fingerprint", move || {
+            black_box(&key).fingerprint().to_bytes()[0] != 1
+        }),
+    ]
 }
 
 /// Runs every case under criterion, group by group.
@@ -427,6 +435,12 @@ fn print_tables(cases: &[Case], dir: &Path, since: SystemTime) {
         &SIZES[..3],
     );
     rotation_table(cases, dir, since);
+    if let Some(t) = median(dir, "load", "key_fingerprint", since) {
+        println!(
+            "\nloading a key: its fingerprint (PBKDF2-HMAC-SHA256, 10,000 rounds), once per key: {}",
+            fmt_ns(t)
+        );
+    }
     if let Some(t) = median(dir, "clock", "system_time_now", since) {
         println!(
             "\nreading the system clock (`SystemTime::now`, once per `verify`): {}",
