@@ -57,7 +57,7 @@ pub fn verifier(secrets: &[String], at: OffsetDateTime) -> Result<Trusted, Failu
         }
         builder = builder
             .secrets_from_config(config)
-            .map_err(|e| Failure::new(format!("{label}: {e}{}", hint(&e))))?;
+            .map_err(|e| Failure::new(format!("{label}: {}{}", describe(&e), hint(&e))))?;
         for (j, entry) in entries.iter().enumerate() {
             let key = entry.split_once('@').map_or(*entry, |(k, _)| k);
             let fingerprint = if key.starts_with("whpk_") {
@@ -103,6 +103,35 @@ fn entries(config: &str) -> Vec<&str> {
         .split(|c: char| c == ',' || c.is_whitespace())
         .filter(|e| !e.is_empty())
         .collect()
+}
+
+/// The library's message for a key error, except where it speaks to a programmer: a secret too
+/// short is made with `Secret::from_bytes` in code, and with `generate secret` here.
+fn describe(e: &Error) -> String {
+    match e {
+        Error::ConfigEntry {
+            position,
+            count,
+            found,
+            error,
+        } => format!(
+            "key configuration, entry {position} of {count} ({found}): {}",
+            describe(error)
+        ),
+        Error::Secret(e) => describe_secret(e),
+        other => other.to_string(),
+    }
+}
+
+/// [`describe`] for a secret's own error.
+fn describe_secret(e: &SecretError) -> String {
+    match e {
+        SecretError::TooShort { len } => format!(
+            "the secret decodes to {len} bytes; Standard Webhooks secrets are 24 to 64 random \
+             bytes (`standard-webhooks generate secret` makes one)"
+        ),
+        other => other.to_string(),
+    }
 }
 
 /// A hint for a key error the library cannot know the way out of, here.
@@ -159,7 +188,7 @@ pub fn sign_key(label: &str, text: &str) -> Result<SignKey, Failure> {
     }
     text.parse::<Secret>()
         .map(SignKey::Secret)
-        .map_err(|e| Failure::new(format!("{label}: {e}")))
+        .map_err(|e| Failure::new(format!("{label}: {}", describe_secret(&e))))
 }
 
 /// A signer with the `--secret` values of a sender, in order.

@@ -338,6 +338,19 @@ fn errors_name_the_input_and_never_show_a_key() {
             "--body -: standard input is already read by --request -".into(),
         ),
         (
+            vec!["verify", "--secret", "whsec_changeme", "-H", "a: b", "--body", &body],
+            "--secret: key configuration, entry 1 of 1 (`whsec_` and 8 characters): the secret \
+             decodes to 6 bytes; Standard Webhooks secrets are 24 to 64 random bytes \
+             (`standard-webhooks generate secret` makes one)"
+                .into(),
+        ),
+        (
+            vec!["sign", "--secret", "changeme", "--body", &body],
+            "--secret: the secret decodes to 6 bytes; Standard Webhooks secrets are 24 to 64 \
+             random bytes (`standard-webhooks generate secret` makes one)"
+                .into(),
+        ),
+        (
             vec!["verify", "-H", "a: b", "--body", &body],
             "no key: give --secret KEY".into(),
         ),
@@ -372,6 +385,11 @@ fn errors_name_the_input_and_never_show_a_key() {
         assert!(
             out.stderr.starts_with("error: ") && out.stderr.contains(&expected),
             "{args:?}: expected {expected:?} in {:?}",
+            out.stderr
+        );
+        assert!(
+            !out.stderr.contains("from_bytes"),
+            "{args:?}: names a library function to a command-line user: {:?}",
             out.stderr
         );
         let shown = format!("{}{}", out.stdout, out.stderr);
