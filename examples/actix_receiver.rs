@@ -62,7 +62,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         (config, listen)
     };
     // Errors name what is wrong with an entry, never the secret itself.
-    let verifier = Verifier::builder().secrets_from_config(&config)?.build()?;
+    let verifier = Verifier::builder()
+        .secrets_from_config(&config)
+        .and_then(|keys| keys.build())
+        .map_err(|e| format!("WEBHOOK_SECRETS: {e}"))?;
     println!("verifier: {verifier:?}");
     let verifier = web::Data::new(verifier);
 

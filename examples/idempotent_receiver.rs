@@ -77,7 +77,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         (config, listen)
     };
     // Errors name what is wrong with an entry, never the secret itself.
-    let verifier = Verifier::builder().secrets_from_config(&config)?.build()?;
+    let verifier = Verifier::builder()
+        .secrets_from_config(&config)
+        .and_then(|keys| keys.build())
+        .map_err(|e| format!("WEBHOOK_SECRETS: {e}"))?;
     println!("verifier: {verifier:?}");
     let runs = Arc::new(AtomicUsize::new(0));
     // The same patterns a sender's subscription uses; the most specific one wins.

@@ -92,7 +92,10 @@ pub async fn start(
 > {
     let (verifier, watcher) = match keys {
         Keys::File(path) => {
-            let verifier = Verifier::builder().secrets_from_file(&path)?.build()?;
+            let verifier = Verifier::builder()
+                .secrets_from_file(&path)
+                .and_then(|keys| keys.build())
+                .map_err(|e| format!("WEBHOOK_SECRETS_FILE: {e}"))?;
             let watcher = KeyFile::new(&path)
                 .interval(interval)
                 .on_event(|event| eprintln!("{event}"))
@@ -100,7 +103,10 @@ pub async fn start(
             (verifier, Some(watcher))
         }
         Keys::Config(config) => (
-            Verifier::builder().secrets_from_config(&config)?.build()?,
+            Verifier::builder()
+                .secrets_from_config(&config)
+                .and_then(|keys| keys.build())
+                .map_err(|e| format!("WEBHOOK_SECRETS: {e}"))?,
             None,
         ),
     };

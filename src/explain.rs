@@ -1391,16 +1391,32 @@ impl<'a, H: HeaderSource + ?Sized> Diagnosis<'_, 'a, H> {
             };
             format!(
                 "`{header}` holds {} and none matches the {} in force ({}){expired}, and no \
-                 known mistake reproduces the signature: the key configured here is probably \
-                 not the one the sender signs with (compare fingerprints), or the body or \
-                 headers were changed on the way",
+                 known mistake reproduces the signature: either the key configured here is not \
+                 the one the sender signs with (compare fingerprints), or the body or headers \
+                 were changed on the way{}",
                 plural(entries, "well-formed entry", "well-formed entries"),
                 plural(tried, "key", "keys"),
-                in_force.join(", ")
+                in_force.join(", "),
+                sorted_keys_note(self.body),
             )
         };
         self.push(FindingKind::NoMatchingKey, message);
     }
+}
+
+/// A note for a JSON body whose object keys are all in sorted order, as a parsed and re-written
+/// body comes out of `serde_json::Value` or `sort_keys=True`: the order the sender signed in is
+/// then lost, and no alternative tried here can bring it back (feature `serde`).
+fn sorted_keys_note(body: &[u8]) -> &'static str {
+    #[cfg(feature = "serde")]
+    if json::keys_sorted(body) {
+        return "; the body's JSON object keys are all in sorted order, as `serde_json::Value` \
+                and Python's `sort_keys=True` write them: if something parsed and re-wrote the \
+                body before it was verified, the key order the sender signed is lost and cannot \
+                be tried, so verify the raw bytes as received";
+    }
+    let _ = body;
+    ""
 }
 
 /// `1 entry`, `2 entries`.
@@ -1647,6 +1663,27 @@ mod json {
                 out.map(|bytes| (style, bytes))
             })
             .collect()
+    }
+
+    /// Whether `body` is JSON with at least one object of two keys or more, and every object's
+    /// keys in sorted order (by their bytes, as `serde_json::Value` keeps them).
+    pub(super) fn keys_sorted(body: &[u8]) -> bool {
+        fn walk(value: &Ordered, several: &mut bool) -> bool {
+            match value {
+                Ordered::Array(items) => items.iter().all(|item| walk(item, several)),
+                Ordered::Object(entries) => {
+                    *several |= entries.len() > 1;
+                    entries.windows(2).all(|pair| pair[0].0 <= pair[1].0)
+                        && entries.iter().all(|(_, value)| walk(value, several))
+                }
+                _ => true,
+            }
+        }
+        let Ok(value) = serde_json::from_slice::<Ordered>(body) else {
+            return false;
+        };
+        let mut several = false;
+        walk(&value, &mut several) && several
     }
 
     fn write<T: Serialize>(value: &T, layout: Layout, limit: usize) -> Option<Vec<u8>> {
@@ -1914,5 +1951,17 @@ mod tests {
         // A pretty-printed variant of deep nesting would be many times the body: left out.
         let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
         assert!(json::variants(deep.as_bytes()).len() < 8);
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn sorted_keys() {
+        assert!(json::keys_sorted(br#"{"a":1,"b":{"c":[{"d":1,"e":2}]}}"#));
+        assert!(!json::keys_sorted(br#"{"a":1,"b":{"e":[{"d":1}],"c":2}}"#));
+        assert!(!json::keys_sorted(br#"{"b":1,"a":2}"#));
+        // Nothing to tell: no object with two keys, or not JSON.
+        assert!(!json::keys_sorted(br#"{"a":[{"b":1}]}"#));
+        assert!(!json::keys_sorted(b"[1,2]"));
+        assert!(!json::keys_sorted(b"a=1&b=2"));
     }
 }

@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::error::Error;
-use crate::keys::KeyInfo;
+use crate::keys::{KeyInfo, KeyList};
 use crate::verifier::Verifier;
 
 /// How often a [`KeyFile`] watcher reads the file, unless set with [`KeyFile::interval`]:
@@ -281,7 +281,7 @@ impl fmt::Display for KeyFileEvent {
                     f,
                     "webhook keys loaded from `{}`: {}",
                     path.display(),
-                    KeyList(keys)
+                    KeyList(keys, OffsetDateTime::now_utc())
                 )
             }
             Self::Refused { error } => {
@@ -293,29 +293,6 @@ impl fmt::Display for KeyFileEvent {
                 path.display()
             ),
         }
-    }
-}
-
-/// Keys as events and logs list them: `fingerprint (current)`, `fingerprint (until …)`.
-struct KeyList<'a>(&'a [KeyInfo]);
-
-impl fmt::Display for KeyList<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, key) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            let kind = match key.kind() {
-                crate::KeyKind::Secret => "secret",
-                crate::KeyKind::PublicKey => "public key",
-            };
-            write!(f, "{kind} {}", key.fingerprint())?;
-            match key.expires_at() {
-                None => f.write_str(" (current)")?,
-                Some(at) => write!(f, " (until {})", crate::config::rfc3339(at))?,
-            }
-        }
-        Ok(())
     }
 }
 
@@ -568,8 +545,9 @@ impl Watch {
     /// Applies the file's bytes to the verifier; reports the load.
     fn apply(&self, bytes: &[u8]) -> Result<(), Error> {
         let config = config_text(&self.path, bytes)?;
-        self.verifier
-            .reload_from_config(&config)
+        let changed = self
+            .verifier
+            .replace_from_config(&config)
             .map_err(|error| Error::KeyFileInvalid {
                 path: self.path.clone(),
                 error: Box::new(error),
@@ -582,7 +560,10 @@ impl Watch {
             s.error_since = None;
         });
         let keys = self.verifier.keys();
-        log_loaded(&self.path, &keys);
+        // The keys the verifier was built with, from this file: nothing to log.
+        if changed {
+            log_loaded(&self.path, &keys);
+        }
         self.report(&KeyFileEvent::Loaded {
             path: self.path.clone(),
             keys,
@@ -710,7 +691,7 @@ fn log_loaded(path: &Path, keys: &[KeyInfo]) {
     tracing::info!(
         target: "standard_webhooks",
         path = %path.display(),
-        keys = %KeyList(keys),
+        keys = %KeyList(keys, OffsetDateTime::now_utc()),
         "webhook keys loaded from key file"
     );
 }

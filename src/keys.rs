@@ -262,6 +262,34 @@ impl KeyInfo {
     }
 }
 
+/// Keys as `Verifier`'s `Debug`, the logs and the key-file events show them, as of `now`:
+/// `secret 1a2b… (current)`, `(retiring, until …)` or `(expired at …)`, separated by commas.
+pub(crate) struct KeyList<'a>(pub(crate) &'a [KeyInfo], pub(crate) OffsetDateTime);
+
+impl core::fmt::Display for KeyList<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let Self(keys, now) = self;
+        for (i, info) in keys.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            let kind = match info.kind() {
+                KeyKind::Secret => "secret",
+                KeyKind::PublicKey => "public key",
+            };
+            write!(f, "{kind} {}", info.fingerprint())?;
+            match info.expires_at() {
+                None => f.write_str(" (current)")?,
+                Some(at) if info.in_force_at(*now) => {
+                    write!(f, " (retiring, until {})", crate::config::rfc3339(at))?;
+                }
+                Some(at) => write!(f, " (expired at {})", crate::config::rfc3339(at))?,
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

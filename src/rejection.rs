@@ -68,7 +68,11 @@ pub enum Rejection {
     /// No [`Verifier`](crate::Verifier) or [`Endpoints`](crate::Endpoints) was configured
     /// where the extractor looks for it (actix-web app data, or an axum state of `()` with no
     /// verifying layer in front): 500 Internal Server Error.
-    #[error("no webhook verifier is configured for this endpoint")]
+    #[error(
+        "no webhook verifier is configured for this endpoint: give the framework the keys \
+         (axum: `.with_state(verifier)` on the router, or a verifying layer in front; \
+         actix-web: `.app_data(web::Data::new(verifier))`)"
+    )]
     MissingVerifier,
 
     /// The verifier holds only retiring keys, all past their expiry: 500 Internal Server

@@ -40,10 +40,12 @@ pub enum SecretError {
     #[error("the secret is not valid base64 (standard alphabet, padding optional)")]
     InvalidBase64,
     /// The secret decodes to fewer than [`MIN_SECRET_LEN`] bytes: a placeholder such as
-    /// `changeme`, or a key too short to be safe.
+    /// `changeme`, or a key too short to be safe. A sender whose keys really are shorter is
+    /// verified with [`Secret::from_bytes`], which takes raw key bytes of any length. (The
+    /// message does not name it: it also reaches operators, through a key file's status.)
     #[error(
-        "the secret decodes to {len} bytes; Standard Webhooks secrets are 24 to 64 random bytes \
-         (a sender whose keys are shorter: build it with `Secret::from_bytes`)"
+        "the secret decodes to {len} bytes, too few for a key: Standard Webhooks secrets are \
+         24 to 64 random bytes"
     )]
     TooShort {
         /// How many bytes it decodes to.
@@ -314,10 +316,10 @@ mod tests {
                 .len(),
             24
         );
-        // The error names the rule and the way out for short keys.
+        // The error names the rule.
         let text = SecretError::TooShort { len: 6 }.to_string();
         assert!(
-            text.contains("24 to 64") && text.contains("from_bytes"),
+            text.contains("decodes to 6 bytes") && text.contains("24 to 64 random bytes"),
             "{text}"
         );
         // Raw bytes of any length are still taken, explicitly.

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use crate::error::Error;
 use crate::fingerprint::Fingerprint;
 use crate::headers::{HeaderSource, WebhookHeaders, signature_values};
-use crate::keys::{Key, KeyInfo, KeyKind, KeySet, Material, check_duplicates};
+use crate::keys::{Key, KeyInfo, KeyList, KeySet, Material, check_duplicates};
 use crate::secret::{HmacSha256, Secret};
 use crate::signature::Candidates;
 use crate::timestamp;
@@ -532,7 +532,8 @@ impl Verifier {
     ///
     /// All or nothing: a configuration that does not parse, holds a key twice, or leaves no key
     /// in force now changes nothing, and the error says why (naming the entry, never its key).
-    /// Deliveries being verified finish with the keys they started with.
+    /// Deliveries being verified finish with the keys they started with. The keys already in
+    /// force (a file rewritten as it was) change nothing either, and are not logged again.
     ///
     /// ```
     /// use standard_webhooks::{Error, Verifier};
@@ -551,16 +552,35 @@ impl Verifier {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn reload_from_config(&self, config: &str) -> Result<(), Error> {
+        if self.replace_from_config(config)? {
+            log_key_set(
+                "webhook keys reloaded",
+                &self.inner.keys.load(),
+                OffsetDateTime::now_utc(),
+            );
+        }
+        Ok(())
+    }
+
+    /// [`reload_from_config`](Self::reload_from_config) without its log line: whether the keys
+    /// changed. A configuration of the keys already in force (the same keys, kinds and expiries)
+    /// leaves the key set as it is, with the key that matched last still tried first.
+    pub(crate) fn replace_from_config(&self, config: &str) -> Result<bool, Error> {
         let now = OffsetDateTime::now_utc();
         let keys = KeySet::checked(crate::config::parse(config)?, now)?;
-        log_key_set("webhook keys reloaded", &keys, now);
         let _changing = self
             .inner
             .changes
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let same = |a: &[Key], b: &[Key]| {
+            a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.info() == b.info())
+        };
+        if same(self.inner.keys.load().keys(), keys.keys()) {
+            return Ok(false);
+        }
         self.inner.keys.store(Arc::new(keys));
-        Ok(())
+        Ok(true)
     }
 }
 
@@ -620,12 +640,8 @@ fn decide<'a, H: HeaderSource + ?Sized>(
 /// never trusted: the configuration should drop it).
 #[cfg(feature = "tracing")]
 fn log_key_set(what: &str, keys: &KeySet, now: OffsetDateTime) {
-    let shown: Vec<String> = keys
-        .keys()
-        .iter()
-        .map(|k| format!("{:?}", KeyState(k.info(), now)))
-        .collect();
-    tracing::info!(target: "standard_webhooks", keys = %shown.join(", "), "{what}");
+    let infos: Vec<KeyInfo> = keys.keys().iter().map(Key::info).collect();
+    tracing::info!(target: "standard_webhooks", keys = %KeyList(&infos, now), "{what}");
     for key in keys.keys().iter().filter(|k| !k.in_force(Now::at(now))) {
         if let Some(at) = key.expires_at {
             tracing::warn!(
@@ -711,18 +727,7 @@ struct KeyState(KeyInfo, OffsetDateTime);
 impl fmt::Debug for KeyState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Self(info, now) = self;
-        let kind = match info.kind() {
-            KeyKind::Secret => "secret",
-            KeyKind::PublicKey => "public key",
-        };
-        write!(f, "{kind} {}", info.fingerprint())?;
-        match info.expires_at() {
-            None => f.write_str(" (current)"),
-            Some(at) if info.in_force_at(*now) => {
-                write!(f, " (retiring, until {})", crate::config::rfc3339(at))
-            }
-            Some(at) => write!(f, " (expired at {})", crate::config::rfc3339(at)),
-        }
+        fmt::Display::fmt(&KeyList(core::slice::from_ref(info), *now), f)
     }
 }
 

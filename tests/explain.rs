@@ -721,6 +721,7 @@ fn finds_no_matching_key() {
         ],
     );
     assert_eq!(codes(&case.explain()), ["no_matching_key"]);
+    assert!(!m.contains("sorted order"), "{m}");
     // Entries the verifier cannot read at all.
     let h = webhook("msg_1", "1700000000", "sha256=3f2a v2,abc");
     let m = names(
@@ -757,6 +758,38 @@ fn finds_body_reformatted() {
     let m = names(&case, FindingKind::BodyReformatted);
     assert_contains(&m, &["Python's `json.dumps`", "keys in their order"]);
     assert_eq!(codes(&case.explain()), ["body_reformatted"]);
+}
+
+/// The likeliest Rust mistake: an extractor parses the body into a `serde_json::Value` and a
+/// verifying step behind it writes it out again, keys sorted. The sender's key order is lost, so
+/// no alternative reproduces the signature; `no_matching_key` says what the body looks like
+/// instead of suggesting the key alone.
+#[cfg(feature = "serde")]
+#[test]
+fn a_body_whose_key_order_was_lost_is_pointed_out() {
+    let sig = v1(&key_bytes(NEW), "msg_1", "1700000000", BODY.as_bytes());
+    let parsed: serde_json::Value = serde_json::from_str(BODY).unwrap();
+    for received in [
+        serde_json::to_vec(&parsed).unwrap(),
+        serde_json::to_vec_pretty(&parsed).unwrap(),
+    ] {
+        let case = Case::new(
+            "key order lost",
+            receiver(),
+            webhook("msg_1", "1700000000", &sig),
+            &received,
+        );
+        let m = names(&case, FindingKind::NoMatchingKey);
+        assert_eq!(codes(&case.explain()), ["no_matching_key"]);
+        assert_contains(
+            &m,
+            &[
+                "either the key configured here is not the one",
+                "keys are all in sorted order",
+                "verify the raw bytes as received",
+            ],
+        );
+    }
 }
 
 #[test]

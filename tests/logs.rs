@@ -211,6 +211,24 @@ async fn server_side_failures_are_errors() {
         e.contains("WARN") && e.contains("reason=\"unknown_endpoint\""),
         "{e}"
     );
+
+    // A router given no keys (`.with_state(verifier)` forgotten): 500, and the log says how to
+    // give them.
+    logs.clear();
+    let app = Router::new().route(
+        "/webhooks/{endpoint}",
+        post(|Verified(_): Verified<axum::body::Bytes>| async { StatusCode::NO_CONTENT }),
+    );
+    let addr = serve(app).await;
+    let url = format!("http://{addr}/webhooks/dinie");
+    assert_eq!(send(&client, &url, &h, body).await.0, 500);
+    let e = &logs.lines_with("webhook delivery rejected")[0];
+    assert!(
+        e.contains("ERROR")
+            && e.contains("reason=\"no_verifier\"")
+            && e.contains(".with_state(verifier)"),
+        "{e}"
+    );
 }
 
 #[tokio::test]
@@ -256,6 +274,12 @@ async fn key_changes_are_logged_by_fingerprint_never_by_key() {
         .reload_from_config("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD")
         .unwrap();
     assert_eq!(logs.lines_with("webhook keys reloaded").len(), 1);
+    // The same keys again (a key file rewritten as it was): nothing changed, nothing logged.
+    logs.clear();
+    verifier
+        .reload_from_config("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD")
+        .unwrap();
+    assert_eq!(logs.text(), "");
 
     let all = logs.text();
     for key in [
@@ -264,4 +288,77 @@ async fn key_changes_are_logged_by_fingerprint_never_by_key() {
     ] {
         assert!(!all.contains(&key[..12]), "key material in the logs: {all}");
     }
+}
+
+/// A verifier built from a key file and then watched: one line at start-up (the verifier built),
+/// not three; a change of the file: one line naming the file, the retiring key as retiring.
+#[cfg(feature = "reload")]
+#[test]
+fn a_watched_key_file_logs_each_change_once() {
+    use standard_webhooks::KeyFile;
+
+    // The watcher logs from a thread of its own: a global subscriber (only this test sets one;
+    // the others capture on their own thread, which takes precedence there).
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(move || writer.clone())
+        .finish();
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let dir = std::env::temp_dir().join(format!("sw-logs-keyfile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("keys");
+    std::fs::write(&path, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n").unwrap();
+    let verifier = Verifier::builder()
+        .secrets_from_file(&path)
+        .unwrap()
+        .build()
+        .unwrap();
+    let watcher = KeyFile::new(&path)
+        .interval(std::time::Duration::from_millis(20))
+        .watch(&verifier)
+        .unwrap();
+    let info = |logs: &Captured| {
+        logs.text()
+            .lines()
+            .filter(|l| l.contains("INFO"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    let lines = info(&logs);
+    assert_eq!(lines.len(), 1, "{}", logs.text());
+    assert!(lines[0].contains("webhook verifier built"), "{}", lines[0]);
+
+    logs.clear();
+    let until = time::OffsetDateTime::now_utc() + time::Duration::HOUR;
+    let until = until
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let tmp = dir.join("keys.tmp");
+    std::fs::write(
+        &tmp,
+        format!("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw@{until}\n"),
+    )
+    .unwrap();
+    std::fs::rename(&tmp, &path).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while verifier.key_count() != 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(verifier.key_count(), 2);
+    // The line is written after the keys are installed: give the thread a moment.
+    while info(&logs).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let lines = info(&logs);
+    assert_eq!(lines.len(), 1, "{}", logs.text());
+    assert!(
+        lines[0].contains("webhook keys loaded from key file")
+            && lines[0].contains(&format!("{} (retiring, until", old_secret().fingerprint())),
+        "{}",
+        lines[0]
+    );
+    drop(watcher);
+    let _ = std::fs::remove_dir_all(&dir);
 }

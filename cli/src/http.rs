@@ -45,9 +45,11 @@ pub enum NoAnswer {
 impl Receiver {
     /// A client for `url` (`http://` or `https://`), waiting at most `timeout` for an answer.
     pub fn new(url: &str, timeout: Duration) -> Result<Self, Failure> {
-        let uri: Uri = url
-            .parse()
-            .map_err(|e| Failure::new(format!("URL '{url}': {e}")))?;
+        let uri: Uri = url.parse().map_err(|e| {
+            Failure::new(format!(
+                "URL '{url}': {e}: expected http://HOST[:PORT]/PATH or https://…"
+            ))
+        })?;
         match uri.scheme_str() {
             Some("http" | "https") if uri.host().is_some_and(|h| !h.is_empty()) => {}
             _ => {

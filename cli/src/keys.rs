@@ -34,12 +34,24 @@ impl Trusted {
 pub fn verifier(secrets: &[String], at: OffsetDateTime) -> Result<Trusted, Failure> {
     let from_env;
     let sources: Vec<(String, &str)> = if secrets.is_empty() {
-        from_env = std::env::var(ENV).unwrap_or_default();
-        if from_env.trim().is_empty() {
-            return Err(Failure::new(format!(
-                "no key: give --secret KEY (repeatable: whsec_…, whpk_…, KEY@EXPIRY) or set {ENV}"
-            )));
-        }
+        from_env = match std::env::var(ENV) {
+            Ok(value) if value.trim().is_empty() => {
+                return Err(Failure::new(format!(
+                    "{ENV} is set but empty: give it the receiver's keys (whsec_…, whpk_…, \
+                     KEY@EXPIRY), or give --secret KEY"
+                )));
+            }
+            Ok(value) => value,
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(Failure::new(format!("{ENV} is not valid UTF-8")));
+            }
+            Err(std::env::VarError::NotPresent) => {
+                return Err(Failure::new(format!(
+                    "no key: give --secret KEY (repeatable: whsec_…, whpk_…, KEY@EXPIRY) or set \
+                     {ENV}"
+                )));
+            }
+        };
         vec![(ENV.to_owned(), from_env.as_str())]
     } else {
         secrets
@@ -105,8 +117,8 @@ fn entries(config: &str) -> Vec<&str> {
         .collect()
 }
 
-/// The library's message for a key error, except where it speaks to a programmer: a secret too
-/// short is made with `Secret::from_bytes` in code, and with `generate secret` here.
+/// The library's message for a key error, with the way out a command-line user has for a
+/// secret too short: `generate secret`.
 fn describe(e: &Error) -> String {
     match e {
         Error::ConfigEntry {
@@ -126,10 +138,9 @@ fn describe(e: &Error) -> String {
 /// [`describe`] for a secret's own error.
 fn describe_secret(e: &SecretError) -> String {
     match e {
-        SecretError::TooShort { len } => format!(
-            "the secret decodes to {len} bytes; Standard Webhooks secrets are 24 to 64 random \
-             bytes (`standard-webhooks generate secret` makes one)"
-        ),
+        SecretError::TooShort { .. } => {
+            format!("{e} (`standard-webhooks generate secret` makes one)")
+        }
         other => other.to_string(),
     }
 }
@@ -166,11 +177,7 @@ pub fn sign_key(label: &str, text: &str) -> Result<SignKey, Failure> {
              key it is given"
         )));
     }
-    if text
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .nth(1)
-        .is_some()
-    {
+    if several(text) {
         return Err(Failure::new(format!(
             "{label}: holds several keys; give each one with its own --secret"
         )));
@@ -186,9 +193,23 @@ pub fn sign_key(label: &str, text: &str) -> Result<SignKey, Failure> {
             .map(|k| SignKey::Ed25519(Box::new(k)))
             .map_err(|e| Failure::new(format!("{label}: {e}")));
     }
-    text.parse::<Secret>()
-        .map(SignKey::Secret)
-        .map_err(|e| Failure::new(format!("{label}: {}", describe_secret(&e))))
+    text.parse::<Secret>().map(SignKey::Secret).map_err(|e| {
+        // The key list's parser describes the entry (quotes, a `;`…) without showing it.
+        match Verifier::builder().secrets_from_config(text) {
+            Err(Error::ConfigEntry { found, error, .. }) => {
+                Failure::new(format!("{label} ({found}): {}", describe(&error)))
+            }
+            _ => Failure::new(format!("{label}: {}", describe_secret(&e))),
+        }
+    })
+}
+
+/// Whether a `--secret` value holds several keys (a key list, where one key is expected).
+pub fn several(text: &str) -> bool {
+    text.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|e| !e.is_empty())
+        .nth(1)
+        .is_some()
 }
 
 /// A signer with the `--secret` values of a sender, in order.

@@ -312,6 +312,9 @@ fn errors_name_the_input_and_never_show_a_key() {
     let at_headers = format!("@{headers}");
     let bad_expiry = format!("{secret}@tomorrow");
     let with_expiry = format!("{secret}@2030-01-01T00:00:00Z");
+    let quoted = format!("\"{secret}\"");
+    let semicolon = format!("{secret};{}", generate_secret());
+    let two = format!("{secret} {}", generate_secret());
     let cases: Vec<(Vec<&str>, String)> = vec![
         (
             vec!["verify", "--secret", &secret, "-H", &at_headers, "--body", missing],
@@ -340,15 +343,34 @@ fn errors_name_the_input_and_never_show_a_key() {
         (
             vec!["verify", "--secret", "whsec_changeme", "-H", "a: b", "--body", &body],
             "--secret: key configuration, entry 1 of 1 (`whsec_` and 8 characters): the secret \
-             decodes to 6 bytes; Standard Webhooks secrets are 24 to 64 random bytes \
-             (`standard-webhooks generate secret` makes one)"
+             decodes to 6 bytes, too few for a key: Standard Webhooks secrets are 24 to 64 \
+             random bytes (`standard-webhooks generate secret` makes one)"
                 .into(),
         ),
         (
             vec!["sign", "--secret", "changeme", "--body", &body],
-            "--secret: the secret decodes to 6 bytes; Standard Webhooks secrets are 24 to 64 \
-             random bytes (`standard-webhooks generate secret` makes one)"
+            "--secret (8 characters, no `whsec_` prefix): the secret decodes to 6 bytes, too \
+             few for a key: Standard Webhooks secrets are 24 to 64 random bytes \
+             (`standard-webhooks generate secret` makes one)"
                 .into(),
+        ),
+        (
+            vec!["sign", "--secret", &quoted, "--body", &body],
+            "in quotes (remove the quotes around it)): the secret is not valid base64".into(),
+        ),
+        (
+            vec!["send", "http://127.0.0.1:9/hook", "--secret", &semicolon],
+            "(separate entries with spaces or commas)".into(),
+        ),
+        (
+            vec!["check", "http://127.0.0.1:9/hook", "--secret", &two],
+            "--secret: holds several keys; check takes the current key with --secret and the \
+             old one of a rotation with --retiring"
+                .into(),
+        ),
+        (
+            vec!["send", "127.0.0.1:3000/hook", "--secret", &secret],
+            "expected http://HOST[:PORT]/PATH".into(),
         ),
         (
             vec!["verify", "-H", "a: b", "--body", &body],
@@ -398,6 +420,21 @@ fn errors_name_the_input_and_never_show_a_key() {
             assert!(!shown.contains(window), "{args:?} shows the key: {shown}");
         }
     }
+}
+
+#[test]
+fn an_empty_webhook_secrets_is_named_as_such() {
+    let dir = Dir::new("empty-env");
+    let body = dir.file("body.json", BODY);
+    let out = run(cli()
+        .env("WEBHOOK_SECRETS", "  ")
+        .args(["verify", "-H", "a: b", "--body", &body]));
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("WEBHOOK_SECRETS is set but empty"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]

@@ -370,6 +370,38 @@ fn a_receiver_of_v1a_signatures_passes_every_drill() {
     );
 }
 
+/// A receiver that records the ids it processed answers a retry 200 without processing it
+/// again: the redelivery drill passes with no note.
+#[test]
+fn a_receiver_that_records_ids_gets_no_redelivery_note() {
+    #[derive(Clone)]
+    struct Seen(Verifier, Arc<Mutex<BTreeSet<String>>>);
+    async fn once(
+        State(Seen(verifier, seen)): State<Seen>,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> StatusCode {
+        let Ok(message) = verifier.verify(&headers, &body) else {
+            return StatusCode::UNAUTHORIZED;
+        };
+        if seen.lock().unwrap().insert(message.id().to_owned()) {
+            StatusCode::NO_CONTENT
+        } else {
+            StatusCode::OK
+        }
+    }
+    let key = secret();
+    let app = Router::new()
+        .route("/webhooks", post(once))
+        .with_state(Seen(verifier(&key), Arc::default()))
+        .layer(DefaultBodyLimit::max(256 * 1024));
+    let server = serve(app);
+    let (code, out, drills) = check(&server.url, &["--secret", &key]);
+    assert_eq!(code, 0, "{out}");
+    assert!(with_verdict(&drills, "ok").contains("redelivery"), "{out}");
+    assert!(!out.contains("note redelivery"), "{out}");
+}
+
 #[test]
 fn a_receiver_that_is_down_is_exit_2() {
     let url = format!("http://{}/webhooks", free_address());
@@ -457,6 +489,11 @@ fn example_passes_every_drill(name: &str) {
     let example = start_example(name, &format!("{new} {old}@{expiry}"));
     let (code, out, drills) = check(&example.url, &["--secret", &new, "--retiring", &old]);
     assert_eq!(code, 0, "{name}: {out}");
+    // The example answers a retry as the first delivery: `check` says it cannot tell more.
+    assert!(
+        out.contains("note redelivery: answered the retry as it answered the first delivery"),
+        "{name}: {out}"
+    );
     assert_eq!(
         with_verdict(&drills, "ok"),
         names(&ALL_DRILLS),
@@ -472,4 +509,39 @@ fn the_axum_example_passes_every_drill() {
 #[test]
 fn the_actix_example_passes_every_drill() {
     example_passes_every_drill("actix_receiver");
+}
+
+/// A careless configuration stops an example at start-up with a sentence naming the variable
+/// and the entry, not a `Debug` dump of the error, and without the key.
+#[test]
+fn the_examples_refuse_a_bad_key_list_with_a_sentence() {
+    let key = secret();
+    for name in ["axum_receiver", "actix_receiver"] {
+        for (config, expected) in [
+            (
+                "changeme".to_owned(),
+                "WEBHOOK_SECRETS: key configuration, entry 1 of 1 (8 characters, no `whsec_` \
+                 prefix): the secret decodes to 6 bytes",
+            ),
+            (
+                format!("\"{key}\""),
+                "in quotes (remove the quotes around it)",
+            ),
+        ] {
+            let out = Process::new(examples().join(name))
+                .env("WEBHOOK_SECRETS", &config)
+                .env("WEBHOOK_LISTEN", "127.0.0.1:0")
+                .env_remove("WEBHOOK_EXAMPLE_SELF_TEST")
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{name} started with {config:?}");
+            assert!(stderr.contains(expected), "{name}: {stderr}");
+            assert!(!stderr.contains("ConfigEntry {"), "{name}: {stderr}");
+            assert!(
+                !stderr.contains(&key[6..20]),
+                "{name} shows the key: {stderr}"
+            );
+        }
+    }
 }
