@@ -1673,7 +1673,10 @@ mod json {
                 Ordered::Array(items) => items.iter().all(|item| walk(item, several)),
                 Ordered::Object(entries) => {
                     *several |= entries.len() > 1;
-                    entries.windows(2).all(|pair| pair[0].0 <= pair[1].0)
+                    entries
+                        .iter()
+                        .zip(entries.iter().skip(1))
+                        .all(|((a, _), (b, _))| a <= b)
                         && entries.iter().all(|(_, value)| walk(value, several))
                 }
                 _ => true,
