@@ -57,13 +57,17 @@ impl Write for Captured {
 /// their servers on a current-thread runtime, so on this thread too).
 fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
     let captured = Captured::default();
+    let guard = tracing::subscriber::set_default(subscriber(&captured));
+    (captured, guard)
+}
+
+/// A DEBUG subscriber writing to `captured`.
+fn subscriber(captured: &Captured) -> impl tracing::Subscriber + Send + Sync + 'static {
     let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
+    tracing_subscriber::fmt()
         .with_max_level(tracing::Level::DEBUG)
         .with_writer(move || writer.clone())
-        .finish();
-    let guard = tracing::subscriber::set_default(subscriber);
-    (captured, guard)
+        .finish()
 }
 
 async fn serve(app: Router) -> SocketAddr {
@@ -300,12 +304,7 @@ fn a_watched_key_file_logs_each_change_once() {
     // The watcher logs from a thread of its own: a global subscriber (only this test sets one;
     // the others capture on their own thread, which takes precedence there).
     let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    tracing::subscriber::set_global_default(subscriber(&logs)).unwrap();
     let dir = std::env::temp_dir().join(format!("sw-logs-keyfile-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("keys");
