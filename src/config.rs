@@ -77,8 +77,8 @@ fn describe(entry: &str) -> String {
         None => format!("{} characters, no `whsec_` prefix", rest.chars().count()),
     };
     let odd = rest.chars().find_map(|c| match c {
-        '"' | '\'' | '`' => Some("with a quote (remove the quotes around it)"),
-        ';' | '|' => Some("with a `;` or `|` (separate entries with spaces or commas)"),
+        '"' | '\'' | '`' => Some("with a quote: remove the quotes around it"),
+        ';' | '|' => Some("with a `;` or `|`: separate entries with spaces or commas"),
         '-' | '_' => Some("with `-` or `_`: URL-safe base64, where keys use `+` and `/`"),
         c if !c.is_ascii() => Some("with a character that is not ASCII"),
         c if !(c.is_ascii_alphanumeric() || c == '+' || c == '/' || c == '=') => {
@@ -87,7 +87,7 @@ fn describe(entry: &str) -> String {
         _ => None,
     });
     if quoted {
-        out.push_str(", in quotes (remove the quotes around it)");
+        out.push_str(", in quotes: remove the quotes around it");
     } else if let Some(odd) = odd {
         out.push_str(", ");
         out.push_str(odd);
@@ -157,7 +157,7 @@ mod tests {
         assert_eq!(position, 1);
         assert_eq!(
             found,
-            "`whsec_` and 32 characters, in quotes (remove the quotes around it)"
+            "`whsec_` and 32 characters, in quotes: remove the quotes around it"
         );
 
         // A `;` separator.

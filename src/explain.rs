@@ -1389,15 +1389,21 @@ impl<'a, H: HeaderSource + ?Sized> Diagnosis<'_, 'a, H> {
             } else {
                 String::new()
             };
+            let why = match sorted_keys_note(self.body) {
+                Some(note) => format!(
+                    "{note}; otherwise the key configured here is not the one the sender signs \
+                     with (compare fingerprints)"
+                ),
+                None => "either the key configured here is not the one the sender signs with \
+                         (compare fingerprints), or the body or headers were changed on the way"
+                    .to_owned(),
+            };
             format!(
                 "`{header}` holds {} and none matches the {} in force ({}){expired}, and no \
-                 known mistake reproduces the signature: either the key configured here is not \
-                 the one the sender signs with (compare fingerprints), or the body or headers \
-                 were changed on the way{}",
+                 known mistake reproduces the signature: {why}",
                 plural(entries, "well-formed entry", "well-formed entries"),
                 plural(tried, "key", "keys"),
                 in_force.join(", "),
-                sorted_keys_note(self.body),
             )
         };
         self.push(FindingKind::NoMatchingKey, message);
@@ -1407,16 +1413,18 @@ impl<'a, H: HeaderSource + ?Sized> Diagnosis<'_, 'a, H> {
 /// A note for a JSON body whose object keys are all in sorted order, as a parsed and re-written
 /// body comes out of `serde_json::Value` or `sort_keys=True`: the order the sender signed in is
 /// then lost, and no alternative tried here can bring it back (feature `serde`).
-fn sorted_keys_note(body: &[u8]) -> &'static str {
+fn sorted_keys_note(body: &[u8]) -> Option<&'static str> {
     #[cfg(feature = "serde")]
     if json::keys_sorted(body) {
-        return "; the body's JSON object keys are all in sorted order, as `serde_json::Value` \
-                and Python's `sort_keys=True` write them: if something parsed and re-wrote the \
-                body before it was verified, the key order the sender signed is lost and cannot \
-                be tried, so verify the raw bytes as received";
+        return Some(
+            "the body's JSON object keys are all in sorted order, as `serde_json::Value` and \
+             Python's `sort_keys=True` write them: if something parsed the body and wrote it out \
+             again before it was verified, the key order the sender signed is lost and cannot be \
+             tried, so verify the raw bytes as received",
+        );
     }
     let _ = body;
-    ""
+    None
 }
 
 /// `1 entry`, `2 entries`.

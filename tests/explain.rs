@@ -722,6 +722,7 @@ fn finds_no_matching_key() {
     );
     assert_eq!(codes(&case.explain()), ["no_matching_key"]);
     assert!(!m.contains("sorted order"), "{m}");
+    assert_contains(&m, &["either the key configured here is not the one"]);
     // Entries the verifier cannot read at all.
     let h = webhook("msg_1", "1700000000", "sha256=3f2a v2,abc");
     let m = names(
@@ -784,9 +785,9 @@ fn a_body_whose_key_order_was_lost_is_pointed_out() {
         assert_contains(
             &m,
             &[
-                "either the key configured here is not the one",
-                "keys are all in sorted order",
-                "verify the raw bytes as received",
+                "no known mistake reproduces the signature: the body's JSON object keys are all \
+                 in sorted order",
+                "verify the raw bytes as received; otherwise the key configured here is not",
             ],
         );
     }

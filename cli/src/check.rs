@@ -168,6 +168,24 @@ fn signed(signer: &Signer, id: &str, ts: i64, body: Vec<u8>) -> Delivery {
     }
 }
 
+/// Why a delivery that must be accepted was not, where the status says more than the drill:
+/// no route here, or a receiver that failed rather than refused.
+fn refused_why(a: &Answer, failure: &str) -> String {
+    match a.status {
+        404 | 405 => format!(
+            "answered {}: no webhook route at this URL? (check its path and method; the refusal \
+             drills prove nothing until this one passes)",
+            a.status
+        ),
+        500..=599 => format!(
+            "answered {}: the receiver failed, it did not judge the delivery; its logs say why \
+             (keys not given to the framework, every key expired, an error in the handler)",
+            a.status
+        ),
+        _ => failure.to_owned(),
+    }
+}
+
 /// Judges an answer against what the drill requires; `failure` says what accepting (or
 /// refusing) means for this drill.
 fn judge(name: &'static str, expect: Expect, answer: Result<Answer, String>, failure: &str) -> Row {
@@ -176,7 +194,7 @@ fn judge(name: &'static str, expect: Expect, answer: Result<Answer, String>, fai
         (Ok(a), Expect::Accept) => (
             status(a),
             Verdict::Fail,
-            Some(format!("{failure}{}", said(a))),
+            Some(format!("{}{}", refused_why(a, failure), said(a))),
         ),
         (Ok(a), Expect::Refuse) if a.is_success() => {
             (status(a), Verdict::Fail, Some(failure.into()))
@@ -271,7 +289,7 @@ pub fn run(args: &CheckArgs) -> Outcome {
         signer: key.signer(),
         key,
     };
-    println!("check {}", drill.receiver.url);
+    say!("check {}", drill.receiver.url);
     let mut keys = format!(
         "  --secret: {} key {}",
         drill.key.scheme(),
@@ -284,15 +302,17 @@ pub fn run(args: &CheckArgs) -> Outcome {
             old.fingerprint()
         ));
     }
-    println!("{keys}");
-    println!();
-    println!(
+    say!("{keys}");
+    say!();
+    say!(
         "{:<14} {:<14} {:<26} verdict",
-        "drill", "expected", "actual"
+        "drill",
+        "expected",
+        "actual"
     );
     let mut rows = Vec::new();
     let mut show = |row: Row| {
-        println!(
+        say!(
             "{:<14} {:<14} {:<26} {}",
             row.name,
             row.expect.text(),
@@ -487,8 +507,8 @@ pub fn run(args: &CheckArgs) -> Outcome {
     let failed = rows.iter().filter(|r| r.verdict == Verdict::Fail).count();
     let warned = rows.iter().filter(|r| r.verdict == Verdict::Warn).count();
     let passed = rows.iter().filter(|r| r.verdict == Verdict::Ok).count();
-    println!();
-    println!(
+    say!();
+    say!(
         "{} drills: {passed} ok, {failed} failed (must), {warned} {} (should)",
         rows.len(),
         if warned == 1 { "warning" } else { "warnings" }
@@ -501,7 +521,7 @@ pub fn run(args: &CheckArgs) -> Outcome {
                 Verdict::Ok => "note",
                 Verdict::Skipped => "skipped",
             };
-            println!("{tag} {}: {note}", row.name);
+            say!("{tag} {}: {note}", row.name);
         }
     }
     Ok(if failed == 0 {

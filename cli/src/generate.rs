@@ -47,13 +47,13 @@ pub fn run(args: &GenerateArgs) -> Outcome {
     match args.what {
         What::Secret => {
             let bytes = random::bytes::<32>()?;
-            println!("whsec_{}", STANDARD.encode(bytes));
+            say!("whsec_{}", STANDARD.encode(bytes));
         }
         What::Keypair => {
             let seed = random::bytes::<32>()?;
             let public = SigningKey::from_seed(&seed).public_key();
-            println!("whsk_{}", STANDARD.encode(seed));
-            println!("{public}");
+            say!("whsk_{}", STANDARD.encode(seed));
+            say!("{public}");
         }
     }
     Ok(ExitCode::SUCCESS)

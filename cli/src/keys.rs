@@ -206,7 +206,8 @@ pub fn sign_key(label: &str, text: &str) -> Result<SignKey, Failure> {
 
 /// Whether a `--secret` value holds several keys (a key list, where one key is expected).
 pub fn several(text: &str) -> bool {
-    text.split(|c: char| c == ',' || c.is_whitespace())
+    // `;` and `|` are no base64: keys separated the wrong way are several keys too.
+    text.split(|c: char| matches!(c, ',' | ';' | '|') || c.is_whitespace())
         .filter(|e| !e.is_empty())
         .nth(1)
         .is_some()

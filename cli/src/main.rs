@@ -5,6 +5,18 @@
 //! must pass failed / a delivery was refused, 2 bad usage or input (a file that cannot be read, a
 //! malformed header or key, a receiver that cannot be reached).
 
+/// `println!`, except that a reader gone away (`standard-webhooks check … | head`) is not a
+/// panic: the rest of the output is dropped and the command ends with its own status. Any other
+/// failure to write (a full disk under `> headers.txt`) ends the program with status 2.
+macro_rules! say {
+    () => {
+        $crate::say(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::say(format_args!($($arg)*))
+    };
+}
+
 mod check;
 mod events;
 mod generate;
@@ -19,6 +31,20 @@ mod verify;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+/// What [`say!`] does: one line to standard output.
+pub fn say(line: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_fmt(line).and_then(|()| out.write_all(b"\n")) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => {
+            eprintln!("error: writing to standard output: {e}");
+            std::process::exit(2);
+        }
+    }
+}
 
 /// A failure that ends a command with exit status 2: bad usage or input. The message names the
 /// input at fault (`--body FILE`, `-H '…'`, `--secret #2`) and never holds key material.

@@ -104,7 +104,7 @@ pub fn run(args: &SendArgs) -> Outcome {
             Ok(answer) => {
                 let ok = answer.is_success();
                 refused += usize::from(!ok);
-                println!(
+                say!(
                     "{line}  {} {}  {} ms{}",
                     answer.status,
                     reason(answer.status),
@@ -119,11 +119,11 @@ pub fn run(args: &SendArgs) -> Outcome {
             Err(NoAnswer::Unreachable(why)) => return Err(Failure::new(why)),
             Err(NoAnswer::Broken(why)) => {
                 refused += 1;
-                println!("{line}  no answer: {why}");
+                say!("{line}  no answer: {why}");
             }
         }
     }
-    println!(
+    say!(
         "{count} deliveries to {}: {} accepted (2xx), {refused} not",
         receiver.url,
         count - refused

@@ -11,6 +11,7 @@ use crate::{Failure, Outcome, keys, random};
 /// `standard-webhooks sign`.
 #[derive(Args, Debug)]
 #[command(
+    group = clap::ArgGroup::new("input").required(true).multiple(false),
     about = "Sign a body: print the three headers, or a curl command that sends it",
     long_about = "Sign a body as a sender would, and print the headers webhook-id, \
 webhook-timestamp and webhook-signature as `name: value` lines (ready for `verify -H @FILE`), or, \
@@ -31,16 +32,11 @@ Each --secret adds one signature entry, in order: `v1,…` for a `whsec_` secret
 )]
 pub struct SignArgs {
     /// The body to sign, byte for byte; `-` for standard input.
-    #[arg(
-        long,
-        value_name = "FILE",
-        required_unless_present = "data",
-        conflicts_with = "data"
-    )]
+    #[arg(long, value_name = "FILE", group = "input")]
     body: Option<String>,
 
     /// The body to sign, given inline (like curl's --data).
-    #[arg(short = 'd', long, value_name = "TEXT")]
+    #[arg(short = 'd', long, value_name = "TEXT", group = "input")]
     data: Option<String>,
 
     /// A key to sign with (repeatable, one entry each, in order): `whsec_…` (v1) or `whsk_…` (v1a).
@@ -89,7 +85,7 @@ pub fn run(args: &SignArgs) -> Outcome {
     match &args.curl {
         None => {
             for (name, value) in headers.iter() {
-                println!("{name}: {value}");
+                say!("{name}: {value}");
             }
         }
         Some(url) => {
@@ -102,12 +98,12 @@ pub fn run(args: &SignArgs) -> Outcome {
                     )
                 })?,
             };
-            println!("curl -sS -X POST {} \\", quote(url));
-            println!("  -H 'content-type: application/json' \\");
+            say!("curl -sS -X POST {} \\", quote(url));
+            say!("  -H 'content-type: application/json' \\");
             for (name, value) in headers.iter() {
-                println!("  -H {} \\", quote(&format!("{name}: {value}")));
+                say!("  -H {} \\", quote(&format!("{name}: {value}")));
             }
-            println!("  --data-binary {}", quote(&data));
+            say!("  --data-binary {}", quote(&data));
         }
     }
     Ok(ExitCode::SUCCESS)

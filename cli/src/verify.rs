@@ -181,11 +181,11 @@ pub fn verify(args: &VerifyArgs) -> Outcome {
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            println!("not verified: {e}");
+            say!("not verified: {e}");
             for hint in hints(&e, &delivery) {
-                println!("  hint: {hint}");
+                say!("  hint: {hint}");
             }
-            println!("  hint: `standard-webhooks explain` with the same arguments diagnoses it");
+            say!("  hint: `standard-webhooks explain` with the same arguments diagnoses it");
             Ok(ExitCode::from(1))
         }
     }
@@ -215,17 +215,17 @@ fn print_verified(msg: &Message<'_>, delivery: &Delivery, trusted: &Trusted) {
         }
         key.push(')');
     }
-    println!("verified");
-    println!("  webhook-id         {}", msg.id());
-    println!(
+    say!("verified");
+    say!("  webhook-id         {}", msg.id());
+    say!(
         "  webhook-timestamp  {} ({}, {}{})",
         msg.unix_timestamp(),
         rfc3339(msg.timestamp()),
         relative(msg.unix_timestamp(), now),
         if delivery.pinned { " as of --at" } else { "" }
     );
-    println!("  key                {key}");
-    println!("  body               {} bytes", msg.body().len());
+    say!("  key                {key}");
+    say!("  body               {} bytes", msg.body().len());
 }
 
 /// `standard-webhooks explain`.
@@ -276,7 +276,7 @@ pub fn explain(args: &ExplainArgs) -> Outcome {
             .map(|f| serde_json::json!({"code": f.code(), "message": f.message()}))
             .collect();
         // Written by hand so that `verdict` comes first, as documented.
-        println!(
+        say!(
             "{{\"verdict\":{},\"findings\":{}}}",
             serde_json::Value::from(if verified { "verified" } else { "rejected" }),
             serde_json::Value::from(findings)
@@ -285,13 +285,13 @@ pub fn explain(args: &ExplainArgs) -> Outcome {
         match explanation.result() {
             Ok(msg) => print_verified(msg, &delivery, &trusted),
             Err(e) => {
-                println!("rejected: {e}");
+                say!("rejected: {e}");
                 let findings = explanation.findings();
                 if !findings.is_empty() {
-                    println!();
+                    say!();
                     let width = findings.iter().map(|f| f.code().len()).max().unwrap_or(0);
                     for f in findings {
-                        println!("  {:<width$}  {}", f.code(), f.message());
+                        say!("  {:<width$}  {}", f.code(), f.message());
                     }
                 }
             }

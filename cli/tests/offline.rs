@@ -356,11 +356,19 @@ fn errors_name_the_input_and_never_show_a_key() {
         ),
         (
             vec!["sign", "--secret", &quoted, "--body", &body],
-            "in quotes (remove the quotes around it)): the secret is not valid base64".into(),
+            "in quotes: remove the quotes around it): the secret is not valid base64".into(),
         ),
         (
             vec!["send", "http://127.0.0.1:9/hook", "--secret", &semicolon],
-            "(separate entries with spaces or commas)".into(),
+            "--secret: holds several keys; give each one with its own --secret".into(),
+        ),
+        (
+            vec!["check", "http://127.0.0.1:9/hook", "--secret", &semicolon],
+            "--secret: holds several keys; check takes the current key with --secret".into(),
+        ),
+        (
+            vec!["verify", "--secret", &semicolon, "-H", "a: b", "--body", &body],
+            "with a `;` or `|`: separate entries with spaces or commas)".into(),
         ),
         (
             vec!["check", "http://127.0.0.1:9/hook", "--secret", &two],
@@ -422,6 +430,41 @@ fn errors_name_the_input_and_never_show_a_key() {
     }
 }
 
+/// `standard-webhooks … | head`: the reader has gone when the tool writes. No panic, and the
+/// command's own exit status.
+#[test]
+fn a_closed_standard_output_is_not_a_panic() {
+    let dir = Dir::new("closed-stdout");
+    let body = dir.file("body.json", BODY);
+    let secret = generate_secret();
+    for args in [
+        vec!["generate", "secret"],
+        vec![
+            "sign",
+            "--secret",
+            &secret,
+            "--body",
+            &body,
+            "--curl",
+            "http://127.0.0.1:9/hook",
+        ],
+    ] {
+        let mut child =
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("standard-webhooks"))
+                .args(&args)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+        // Closes the reading end before the tool has started writing.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}
+
 #[test]
 fn an_empty_webhook_secrets_is_named_as_such() {
     let dir = Dir::new("empty-env");
@@ -445,6 +488,14 @@ fn usage_errors_exit_2_and_every_command_has_help() {
         run(cli().args(["sign", "--body", "x"])).code,
         2,
         "no --secret"
+    );
+    // No body: both ways of giving one are named.
+    let out = run(cli().args(["sign", "--secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]));
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("--body <FILE>|--data <TEXT>"),
+        "{}",
+        out.stderr
     );
     for command in [
         &["--help"][..],

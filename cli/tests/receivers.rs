@@ -402,6 +402,35 @@ fn a_receiver_that_records_ids_gets_no_redelivery_note() {
     assert!(!out.contains("note redelivery"), "{out}");
 }
 
+/// A wrong path (404) and a receiver that fails (500, e.g. no keys given to the framework) are
+/// named as such, not blamed on the secret or the body.
+#[test]
+fn a_wrong_url_and_a_failing_receiver_are_named() {
+    let key = secret();
+    let (server, _) = receiver(Some(verifier(&key)), false);
+    let (code, out, drills) = check(&format!("{}/wrong", server.url), &["--secret", &key]);
+    assert_eq!(code, 1, "{out}");
+    assert!(with_verdict(&drills, "FAIL").contains("genuine"), "{out}");
+    assert!(
+        out.contains("FAIL genuine: answered 404: no webhook route at this URL?"),
+        "{out}"
+    );
+    assert!(!out.contains("does it hold this --secret"), "{out}");
+
+    let failing = serve(Router::new().route(
+        "/webhooks",
+        post(|| async { StatusCode::INTERNAL_SERVER_ERROR }),
+    ));
+    let (code, out, _) = check(&failing.url, &["--secret", &key]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "FAIL genuine: answered 500: the receiver failed, it did not judge the delivery"
+        ),
+        "{out}"
+    );
+}
+
 #[test]
 fn a_receiver_that_is_down_is_exit_2() {
     let url = format!("http://{}/webhooks", free_address());
@@ -525,7 +554,7 @@ fn the_examples_refuse_a_bad_key_list_with_a_sentence() {
             ),
             (
                 format!("\"{key}\""),
-                "in quotes (remove the quotes around it)",
+                "in quotes: remove the quotes around it)",
             ),
         ] {
             let out = Process::new(examples().join(name))
