@@ -7,37 +7,12 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::path::PathBuf;
 
-use assert_cmd::Command;
+use common::{Run, cli, generate_secret, run};
 use standard_webhooks::{PublicKey, Secret, SigningKey};
-
-fn cli() -> Command {
-    let mut cmd = Command::cargo_bin("standard-webhooks").unwrap();
-    cmd.env_remove("WEBHOOK_SECRETS");
-    cmd
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(cmd: &mut Command) -> Run {
-    let out = cmd.output().unwrap();
-    Run {
-        code: out.status.code().unwrap(),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
-fn generate_secret() -> String {
-    let out = run(cli().args(["generate", "secret"]));
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    out.stdout.trim().to_owned()
-}
 
 fn generate_keypair() -> (String, String) {
     let out = run(cli().args(["generate", "keypair"]));

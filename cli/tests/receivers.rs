@@ -9,6 +9,8 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
@@ -17,25 +19,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use assert_cmd::Command;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
+use common::{cli, generate_secret};
 use standard_webhooks::Verifier;
 use standard_webhooks::time::OffsetDateTime;
-
-fn cli() -> Command {
-    let mut cmd = Command::cargo_bin("standard-webhooks").unwrap();
-    cmd.env_remove("WEBHOOK_SECRETS");
-    cmd
-}
-
-fn secret() -> String {
-    let out = cli().args(["generate", "secret"]).output().unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
 
 /// An in-test receiver on 127.0.0.1, served until the test ends.
 struct Server {
@@ -171,7 +162,7 @@ const ALL_DRILLS: [&str; 11] = [
 
 #[test]
 fn send_posts_signed_events_of_the_senders_types() {
-    let (new, old) = (secret(), secret());
+    let (new, old) = (generate_secret(), generate_secret());
     let (server, state) = receiver(Some(verifier(&new)), false);
 
     // One of every type by default, signed with both keys of a rotation.
@@ -256,7 +247,12 @@ fn a_receiver_that_accepts_everything_fails_the_refusal_drills() {
     let (server, _) = receiver(None, false);
     let (code, out, drills) = check(
         &server.url,
-        &["--secret", &secret(), "--retiring", &secret()],
+        &[
+            "--secret",
+            &generate_secret(),
+            "--retiring",
+            &generate_secret(),
+        ],
     );
     assert_eq!(code, 1, "{out}");
     assert_eq!(
@@ -288,7 +284,10 @@ fn a_receiver_that_accepts_everything_fails_the_refusal_drills() {
     );
     // Its body limit is 256 KiB: a body of 1001 bytes is accepted, which is a warning (should),
     // not a failure; one of 300,001 bytes gets its 413.
-    let (_, out, drills) = check(&server.url, &["--secret", &secret(), "--max-body", "1000"]);
+    let (_, out, drills) = check(
+        &server.url,
+        &["--secret", &generate_secret(), "--max-body", "1000"],
+    );
     assert_eq!(
         with_verdict(&drills, "warn"),
         names(&["oversized"]),
@@ -300,7 +299,7 @@ fn a_receiver_that_accepts_everything_fails_the_refusal_drills() {
     );
     let (_, out, drills) = check(
         &server.url,
-        &["--secret", &secret(), "--max-body", "300000"],
+        &["--secret", &generate_secret(), "--max-body", "300000"],
     );
     assert_eq!(
         with_verdict(&drills, "ok"),
@@ -311,7 +310,7 @@ fn a_receiver_that_accepts_everything_fails_the_refusal_drills() {
 
 #[test]
 fn a_receiver_that_ignores_the_timestamp_fails_stale_and_future() {
-    let key = secret();
+    let key = generate_secret();
     let (server, _) = receiver(Some(verifier(&key)), true);
     let (code, out, drills) = check(&server.url, &["--secret", &key]);
     assert_eq!(code, 1, "{out}");
@@ -338,9 +337,12 @@ fn a_receiver_that_ignores_the_timestamp_fails_stale_and_future() {
 
 #[test]
 fn a_receiver_without_the_retiring_key_fails_the_rotation_drills() {
-    let key = secret();
+    let key = generate_secret();
     let (server, _) = receiver(Some(verifier(&key)), false);
-    let (code, out, drills) = check(&server.url, &["--secret", &key, "--retiring", &secret()]);
+    let (code, out, drills) = check(
+        &server.url,
+        &["--secret", &key, "--retiring", &generate_secret()],
+    );
     assert_eq!(code, 1, "{out}");
     // Both keys' entries: one verifies, so accepted; the retiring key alone is not.
     assert_eq!(
@@ -390,7 +392,7 @@ fn a_receiver_that_records_ids_gets_no_redelivery_note() {
             StatusCode::OK
         }
     }
-    let key = secret();
+    let key = generate_secret();
     let app = Router::new()
         .route("/webhooks", post(once))
         .with_state(Seen(verifier(&key), Arc::default()))
@@ -406,7 +408,7 @@ fn a_receiver_that_records_ids_gets_no_redelivery_note() {
 /// named as such, not blamed on the secret or the body.
 #[test]
 fn a_wrong_url_and_a_failing_receiver_are_named() {
-    let key = secret();
+    let key = generate_secret();
     let (server, _) = receiver(Some(verifier(&key)), false);
     let (code, out, drills) = check(&format!("{}/wrong", server.url), &["--secret", &key]);
     assert_eq!(code, 1, "{out}");
@@ -434,7 +436,7 @@ fn a_wrong_url_and_a_failing_receiver_are_named() {
 #[test]
 fn a_receiver_that_is_down_is_exit_2() {
     let url = format!("http://{}/webhooks", free_address());
-    let (code, out, _) = check(&url, &["--secret", &secret()]);
+    let (code, out, _) = check(&url, &["--secret", &generate_secret()]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("error: cannot connect to"), "{out}");
 }
@@ -510,7 +512,7 @@ fn start_example(name: &str, secrets: &str) -> Example {
 }
 
 fn example_passes_every_drill(name: &str) {
-    let (new, old) = (secret(), secret());
+    let (new, old) = (generate_secret(), generate_secret());
     let expiry = OffsetDateTime::now_utc() + standard_webhooks::time::Duration::hours(1);
     let expiry = expiry
         .format(&standard_webhooks::time::format_description::well_known::Rfc3339)
@@ -544,7 +546,7 @@ fn the_actix_example_passes_every_drill() {
 /// and the entry, not a `Debug` dump of the error, and without the key.
 #[test]
 fn the_examples_refuse_a_bad_key_list_with_a_sentence() {
-    let key = secret();
+    let key = generate_secret();
     for name in ["axum_receiver", "actix_receiver"] {
         for (config, expected) in [
             (
