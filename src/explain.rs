@@ -34,7 +34,6 @@ use base64::Engine as _;
 use base64::alphabet;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use hmac::Mac as _;
 use subtle::{Choice, ConditionallySelectable as _, ConstantTimeEq as _};
 use time::OffsetDateTime;
 
@@ -514,7 +513,7 @@ impl Entries {
         let mut entries = Self::default();
         let mut position = 0;
         for value in values {
-            for entry in value.split(|&b| b == b' ').filter(|e| !e.is_empty()) {
+            for entry in crate::signature::entries(value) {
                 position += 1;
                 if let Some(b64) = entry.strip_prefix(b"v1,") {
                     if let Some((bytes, encoding)) = decode::<32>(b64) {
@@ -739,9 +738,6 @@ impl<'a, H: HeaderSource + ?Sized> Diagnosis<'_, 'a, H> {
                 if let Some(delivery) = self.delivery() {
                     let search = self.search(&delivery, None, true);
                     self.signature_findings(&delivery, &search);
-                    if search.hits.is_empty() {
-                        self.wrong_scheme(&delivery, &search);
-                    }
                     // Nothing else explains it.
                     if self.findings.is_empty() {
                         self.no_matching_key(header, entries, keys, &search);
@@ -860,9 +856,6 @@ impl<'a, H: HeaderSource + ?Sized> Diagnosis<'_, 'a, H> {
                     }
                 };
                 self.signature_findings(delivery, &search);
-                if search.hits.is_empty() {
-                    self.wrong_scheme(delivery, &search);
-                }
                 status.to_owned()
             }
             None => String::new(),
@@ -922,9 +915,6 @@ impl<'a, H: HeaderSource + ?Sized> Diagnosis<'_, 'a, H> {
                 ),
             );
             self.signature_findings(&delivery, &search);
-            if search.hits.is_empty() {
-                self.wrong_scheme(&delivery, &search);
-            }
             return;
         }
         match *error {
@@ -968,9 +958,6 @@ impl<'a, H: HeaderSource + ?Sized> Diagnosis<'_, 'a, H> {
                     ),
                 );
                 self.signature_findings(&delivery, &search);
-                if search.hits.is_empty() {
-                    self.wrong_scheme(&delivery, &search);
-                }
             }
             _ => self.invalid_timestamp(&delivery, parsed),
         }
@@ -1013,9 +1000,6 @@ impl<'a, H: HeaderSource + ?Sized> Diagnosis<'_, 'a, H> {
             ),
         );
         self.signature_findings(delivery, &search);
-        if search.hits.is_empty() {
-            self.wrong_scheme(delivery, &search);
-        }
     }
 
     /// Builds the alternatives of `delivery`, hashes each under every key held, and records
@@ -1140,15 +1124,14 @@ impl<'a, H: HeaderSource + ?Sized> Diagnosis<'_, 'a, H> {
     }
 
     /// The findings each hit names: what its alternative changed, and how its key and entry
-    /// were used. None when the delivery as received has a genuine signature.
+    /// were used. None when the delivery as received has a genuine signature; with no hit at
+    /// all, whether the entries are of the other scheme.
     fn signature_findings(&mut self, d: &Delivery<'_>, search: &Search<'_>) {
-        let genuine = search.hits.iter().any(|h| {
-            h.trial == 0
-                && self.in_force.get(h.key).copied().unwrap_or(false)
-                && h.key_use == KeyUse::Bytes
-                && h.encoding.is_none()
-        });
-        if genuine {
+        if search.hits.is_empty() {
+            self.wrong_scheme(d, search);
+            return;
+        }
+        if status(search, &self.in_force) == Status::Genuine {
             return;
         }
         for hit in &search.hits {
@@ -1496,15 +1479,9 @@ fn timestamp_shape(raw: &[u8]) -> (&'static str, Option<i64>) {
     ("it holds characters other than digits", None)
 }
 
-/// The HMAC of `id.ts.body` under a pre-keyed state.
+/// The HMAC of `id.ts.body` under a pre-keyed state, as verification computes it.
 fn tag(keyed: &HmacSha256, trial: &Trial<'_>) -> [u8; 32] {
-    let mut mac = keyed.clone();
-    mac.update(&trial.id);
-    mac.update(b".");
-    mac.update(&trial.ts);
-    mac.update(b".");
-    mac.update(&trial.body);
-    mac.finalize().into_bytes().into()
+    crate::verifier::hmac_tag(keyed, &trial.id, None, &trial.ts, &trial.body)
 }
 
 /// The bodies a sender may have signed instead of the one received, each built once, without

@@ -238,7 +238,7 @@ impl<'h> Candidates<'h> {
 }
 
 /// The non-empty space-separated entries of one header value.
-fn entries(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+pub(crate) fn entries(value: &[u8]) -> impl Iterator<Item = &[u8]> {
     // A value without a space is one entry: `contains` scans a word at a time, where `split`
     // goes byte by byte (which matters for a hostile header of many KiB).
     let (single, several) = if value.contains(&b' ') {

@@ -612,7 +612,10 @@ fn decide<'a, H: HeaderSource + ?Sized>(
     let found = keys.find(now, |key| match &key.material {
         Material::Hmac(mac) => {
             candidates.has_v1()
-                && candidates.matches_v1(&hmac_tag(mac, h.id, dotted, h.timestamp, body), values)
+                && candidates.matches_v1(
+                    &hmac_tag(mac, h.id.as_bytes(), dotted, h.timestamp, body),
+                    values,
+                )
         }
         #[cfg(feature = "ed25519")]
         Material::Ed25519(pk) => {
@@ -682,15 +685,15 @@ fn drop_expired_beyond(keys: &mut Vec<Key>, now: Now) {
 /// finalization out of line instead and moves the whole HMAC state into it; here everything
 /// stays in one small frame, as in a plain HMAC computation.
 #[inline(never)]
-fn hmac_tag(
+pub(crate) fn hmac_tag(
     keyed: &HmacSha256,
-    id: &str,
+    id: &[u8],
     dotted: Option<&[u8]>,
     timestamp: &[u8],
     body: &[u8],
 ) -> [u8; 32] {
     let mut mac = keyed.clone();
-    mac.update(id.as_bytes());
+    mac.update(id);
     match dotted {
         Some(dotted) => mac.update(dotted),
         None => {
