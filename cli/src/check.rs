@@ -159,11 +159,7 @@ impl Drill {
 fn signed(signer: &Signer, id: &str, ts: i64, body: Vec<u8>) -> Delivery {
     let h = signer.headers(id, ts, &body);
     Delivery {
-        headers: vec![
-            ("webhook-id", h.id),
-            ("webhook-timestamp", h.timestamp),
-            ("webhook-signature", h.signature),
-        ],
+        headers: h.iter().map(|(n, v)| (n, v.to_owned())).collect(),
         body,
     }
 }
@@ -374,7 +370,7 @@ pub fn run(args: &CheckArgs) -> Outcome {
     }
 
     if let Some(old) = &retiring {
-        let both = old.add_to(drill.key.signer());
+        let both = old.add_to(drill.signer.clone());
         let d = drill.event(
             &both,
             "credit_offer.available",
@@ -463,7 +459,8 @@ pub fn run(args: &CheckArgs) -> Outcome {
         &random::id("msg_", 27)?,
         now(),
     )?;
-    d.headers.retain(|(n, _)| *n != "webhook-signature");
+    d.headers
+        .retain(|(n, _)| *n != standard_webhooks::WEBHOOK_SIGNATURE);
     show(judge(
         "unsigned",
         Expect::Refuse,

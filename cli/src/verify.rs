@@ -46,7 +46,6 @@ pub struct DeliveryArgs {
 pub struct Delivery {
     pub headers: Headers,
     pub body: Vec<u8>,
-    pub notes: Vec<String>,
     pub at: OffsetDateTime,
     /// Whether `at` was given (`--at`), not the clock.
     pub pinned: bool,
@@ -86,11 +85,14 @@ impl DeliveryArgs {
                 "no headers: give them with -H 'name: value' (or -H @FILE) or --request FILE",
             ));
         }
+        // What the capture's reader noticed (a body longer than announced...), for either command.
+        for note in &request.notes {
+            eprintln!("note: {note}");
+        }
         Ok((
             Delivery {
                 headers,
                 body,
-                notes: request.notes,
                 at,
                 pinned,
             },
@@ -169,9 +171,6 @@ pub struct VerifyArgs {
 /// `verify`: prints the verdict; exit 0 verified, 1 rejected.
 pub fn verify(args: &VerifyArgs) -> Outcome {
     let (delivery, trusted) = args.delivery.load()?;
-    for note in &delivery.notes {
-        eprintln!("note: {note}");
-    }
     let result = trusted
         .verifier
         .verify_at(&delivery.headers, &delivery.body, delivery.at);
@@ -262,9 +261,6 @@ pub struct ExplainArgs {
 /// `explain`: the diagnosis; exit 0 verified, 1 rejected.
 pub fn explain(args: &ExplainArgs) -> Outcome {
     let (delivery, trusted) = args.delivery.load()?;
-    for note in &delivery.notes {
-        eprintln!("note: {note}");
-    }
     let explanation = trusted
         .verifier
         .explain(&delivery.headers, &delivery.body, delivery.at);
