@@ -545,7 +545,7 @@ impl Watch {
     /// Applies the file's bytes to the verifier; reports the load.
     fn apply(&self, bytes: &[u8]) -> Result<(), Error> {
         let config = config_text(&self.path, bytes)?;
-        let changed = self
+        let (keys, changed) = self
             .verifier
             .replace_from_config(&config)
             .map_err(|error| Error::KeyFileInvalid {
@@ -559,7 +559,7 @@ impl Watch {
             s.error = None;
             s.error_since = None;
         });
-        let keys = self.verifier.keys();
+        let keys = keys.infos();
         // The keys the verifier was built with, from this file: nothing to log.
         if changed {
             log_loaded(&self.path, &keys);

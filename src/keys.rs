@@ -152,6 +152,12 @@ impl KeySet {
         &self.keys
     }
 
+    /// What [`Verifier::keys`](crate::Verifier::keys) lists: each key's fingerprint, kind and
+    /// expiry, in the order they are tried.
+    pub(crate) fn infos(&self) -> Vec<KeyInfo> {
+        self.keys.iter().map(Key::info).collect()
+    }
+
     pub(crate) fn count_in_force(&self, now: Now) -> usize {
         self.keys.iter().filter(|k| k.in_force(now)).count()
     }

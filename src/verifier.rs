@@ -431,13 +431,7 @@ impl Verifier {
     /// and expiry, never the key itself. For logs and health checks: a key past its expiry is
     /// listed (and never trusted) until a rotation or reload drops it.
     pub fn keys(&self) -> Vec<KeyInfo> {
-        self.inner
-            .keys
-            .load()
-            .keys()
-            .iter()
-            .map(Key::info)
-            .collect()
+        self.inner.keys.load().infos()
     }
 
     /// The tolerance between a message's timestamp and the clock, in both directions.
@@ -552,20 +546,18 @@ impl Verifier {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn reload_from_config(&self, config: &str) -> Result<(), Error> {
-        if self.replace_from_config(config)? {
-            log_key_set(
-                "webhook keys reloaded",
-                &self.inner.keys.load(),
-                OffsetDateTime::now_utc(),
-            );
+        let (keys, changed) = self.replace_from_config(config)?;
+        if changed {
+            log_key_set("webhook keys reloaded", &keys, OffsetDateTime::now_utc());
         }
         Ok(())
     }
 
-    /// [`reload_from_config`](Self::reload_from_config) without its log line: whether the keys
-    /// changed. A configuration of the keys already in force (the same keys, kinds and expiries)
-    /// leaves the key set as it is, with the key that matched last still tried first.
-    pub(crate) fn replace_from_config(&self, config: &str) -> Result<bool, Error> {
+    /// [`reload_from_config`](Self::reload_from_config) without its log line: the key set in
+    /// force once it returns, and whether it is a new one. A configuration of the keys already
+    /// in force (the same keys, kinds and expiries) leaves the key set as it is, with the key
+    /// that matched last still tried first.
+    pub(crate) fn replace_from_config(&self, config: &str) -> Result<(Arc<KeySet>, bool), Error> {
         let now = OffsetDateTime::now_utc();
         let keys = KeySet::checked(crate::config::parse(config)?, now)?;
         let _changing = self
@@ -573,14 +565,19 @@ impl Verifier {
             .changes
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let same = |a: &[Key], b: &[Key]| {
-            a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.info() == b.info())
-        };
-        if same(self.inner.keys.load().keys(), keys.keys()) {
-            return Ok(false);
+        let current = self.inner.keys.load_full();
+        let info = |k: &Key| k.info();
+        if current
+            .keys()
+            .iter()
+            .map(info)
+            .eq(keys.keys().iter().map(info))
+        {
+            return Ok((current, false));
         }
-        self.inner.keys.store(Arc::new(keys));
-        Ok(true)
+        let keys = Arc::new(keys);
+        self.inner.keys.store(Arc::clone(&keys));
+        Ok((keys, true))
     }
 }
 
@@ -643,8 +640,7 @@ fn decide<'a, H: HeaderSource + ?Sized>(
 /// never trusted: the configuration should drop it).
 #[cfg(feature = "tracing")]
 fn log_key_set(what: &str, keys: &KeySet, now: OffsetDateTime) {
-    let infos: Vec<KeyInfo> = keys.keys().iter().map(Key::info).collect();
-    tracing::info!(target: "standard_webhooks", keys = %KeyList(&infos, now), "{what}");
+    tracing::info!(target: "standard_webhooks", keys = %KeyList(&keys.infos(), now), "{what}");
     for key in keys.keys().iter().filter(|k| !k.in_force(Now::at(now))) {
         if let Some(at) = key.expires_at {
             tracing::warn!(
