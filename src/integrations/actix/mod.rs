@@ -293,12 +293,13 @@ async fn extract<E: FromRequest>(
     mut payload: Payload,
     want: bool,
 ) -> Result<(Option<Delivery>, E), ::actix_web::Error> {
-    let verified = req.extensions().get::<Delivery>().cloned();
+    // Cloned only when `want` it: no `String` is made of the id for `Verified<E>`.
+    let verified = req
+        .extensions()
+        .get::<Delivery>()
+        .map(|d| (want.then(|| d.clone()), d.body_bytes()));
     let (delivery, bytes) = match verified {
-        Some(verified) => {
-            let bytes = verified.body_bytes();
-            (want.then_some(verified), bytes)
-        }
+        Some(verified) => verified,
         None => match AppKeys::of(&req) {
             Some(AppKeys::One(verifier)) => verify(&req, &mut payload, verifier, want).await?,
             Some(AppKeys::Many(endpoints)) => verify(&req, &mut payload, endpoints, want).await?,
