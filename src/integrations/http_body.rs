@@ -11,6 +11,26 @@ use crate::delivery::Delivery;
 use crate::rejection::Rejection;
 use crate::resolver::KeyResolver;
 
+/// A one-line `text/plain` answer, with `Retry-After` when given: a rejection's (axum and the
+/// tower layer), and the axum idempotency layer's own.
+pub(crate) fn plain_response<B: From<&'static str>>(
+    status: http::StatusCode,
+    body: &'static str,
+    retry_after: Option<u64>,
+) -> http::Response<B> {
+    let mut response = http::Response::new(B::from(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    if let Some(secs) = retry_after {
+        headers.insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+    }
+    response
+}
+
 /// The whole body, under `limit` bytes when one is given. A body that arrives in one piece (the
 /// usual webhook) is kept as it is, without a copy; several pieces are joined.
 pub(crate) async fn read_body<B>(body: B, limit: Option<usize>) -> Result<Bytes, Rejection>

@@ -10,9 +10,7 @@ use ::actix_web::body::{BoxBody, EitherBody, MessageBody};
 use ::actix_web::dev::{
     Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready,
 };
-use ::actix_web::http::StatusCode;
-use ::actix_web::http::header::RETRY_AFTER;
-use ::actix_web::{HttpMessage, HttpResponse, ResponseError};
+use ::actix_web::{HttpMessage, ResponseError};
 
 use crate::idempotency::{
     Begin, DONE_BODY, IN_PROGRESS_BODY, IN_PROGRESS_STATUS, Idempotency, IdempotencyStore,
@@ -165,11 +163,13 @@ where
 
             let ticket = match once.begin(&delivery).await {
                 Ok(Begin::Run(ticket)) => ticket,
-                Ok(Begin::Done) => return Ok(answer(http_req, StatusCode::OK, DONE_BODY, None)),
+                Ok(Begin::Done) => {
+                    return Ok(answer(http_req, http::StatusCode::OK, DONE_BODY, None));
+                }
                 Ok(Begin::InProgress { retry_after }) => {
                     return Ok(answer(
                         http_req,
-                        actix_status(IN_PROGRESS_STATUS),
+                        IN_PROGRESS_STATUS,
                         IN_PROGRESS_BODY,
                         Some(retry_after.as_secs()),
                     ));
@@ -177,7 +177,7 @@ where
                 Err(error) => {
                     let mut response = answer(
                         http_req,
-                        actix_status(STORE_UNAVAILABLE_STATUS),
+                        STORE_UNAVAILABLE_STATUS,
                         UNAVAILABLE_BODY,
                         Some(once.unavailable_retry_after().as_secs()),
                     );
@@ -228,19 +228,10 @@ async fn body_for_event_type(
 
 fn answer<B>(
     req: ::actix_web::HttpRequest,
-    status: StatusCode,
+    status: http::StatusCode,
     body: &'static str,
     retry_after: Option<u64>,
 ) -> ServiceResponse<EitherBody<B, BoxBody>> {
-    let mut builder = HttpResponse::build(status);
-    builder.content_type("text/plain; charset=utf-8");
-    if let Some(secs) = retry_after {
-        builder.insert_header((RETRY_AFTER, secs));
-    }
-    ServiceResponse::new(req, builder.body(body)).map_into_right_body()
-}
-
-/// actix-web 4 speaks `http` 0.2: the same status, in its type.
-fn actix_status(status: http::StatusCode) -> StatusCode {
-    StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    ServiceResponse::new(req, super::plain_response(status, body, retry_after))
+        .map_into_right_body()
 }

@@ -158,19 +158,34 @@ static PREPARED: [HeaderName; 6] = [
 
 impl ResponseError for Rejection {
     fn status_code(&self) -> StatusCode {
-        StatusCode::from_u16(self.status().as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        actix_status(self.status())
     }
 
     /// The status, the generic one-line `text/plain` body of
     /// [`response_text`](Rejection::response_text), and `Retry-After` with a 503.
     fn error_response(&self) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status_code());
-        response.content_type("text/plain; charset=utf-8");
-        if let Some(secs) = self.retry_after() {
-            response.insert_header((RETRY_AFTER, secs));
-        }
-        response.body(self.response_text())
+        plain_response(self.status(), self.response_text(), self.retry_after())
     }
+}
+
+/// actix-web 4 speaks `http` 0.2: the same status, in its type.
+fn actix_status(status: http::StatusCode) -> StatusCode {
+    StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// A one-line `text/plain` answer, with `Retry-After` when given: a rejection's, and the
+/// idempotency middleware's own.
+pub(crate) fn plain_response(
+    status: http::StatusCode,
+    body: &'static str,
+    retry_after: Option<u64>,
+) -> HttpResponse {
+    let mut response = HttpResponse::build(actix_status(status));
+    response.content_type("text/plain; charset=utf-8");
+    if let Some(secs) = retry_after {
+        response.insert_header((RETRY_AFTER, secs));
+    }
+    response.body(body)
 }
 
 /// The keys the extractors use, from app data: `web::Data<Verifier>`, a plain `Verifier`,

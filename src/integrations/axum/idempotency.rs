@@ -10,7 +10,7 @@ use ::axum::RequestExt as _;
 use ::axum::body::Body;
 use ::axum::extract::Request;
 use ::axum::response::{IntoResponse, Response};
-use http::{HeaderValue, StatusCode, header::RETRY_AFTER};
+use http::StatusCode;
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -18,6 +18,7 @@ use crate::idempotency::{
     DONE_BODY, IN_PROGRESS_BODY, IN_PROGRESS_STATUS, Idempotency, IdempotencyStore, Outcome,
     STORE_UNAVAILABLE_STATUS, StoreFailure, UNAVAILABLE_BODY,
 };
+use crate::integrations::http_body::plain_response;
 use crate::integrations::verify_http;
 use crate::resolver::KeyResolver;
 use crate::verifier::Verifier;
@@ -229,15 +230,17 @@ where
             }
             response
         }
-        Ok(Outcome::Done) => (StatusCode::OK, DONE_BODY).into_response(),
-        Ok(Outcome::InProgress { retry_after }) => {
-            with_retry_after(IN_PROGRESS_STATUS, IN_PROGRESS_BODY, retry_after)
-        }
+        Ok(Outcome::Done) => plain_response(StatusCode::OK, DONE_BODY, None),
+        Ok(Outcome::InProgress { retry_after }) => plain_response(
+            IN_PROGRESS_STATUS,
+            IN_PROGRESS_BODY,
+            Some(retry_after.as_secs()),
+        ),
         Err(error) => {
-            let mut response = with_retry_after(
+            let mut response = plain_response(
                 STORE_UNAVAILABLE_STATUS,
                 UNAVAILABLE_BODY,
-                layer.once.unavailable_retry_after(),
+                Some(layer.once.unavailable_retry_after().as_secs()),
             );
             response
                 .extensions_mut()
@@ -245,16 +248,4 @@ where
             response
         }
     }
-}
-
-fn with_retry_after(
-    status: StatusCode,
-    body: &'static str,
-    after: core::time::Duration,
-) -> Response {
-    let mut response = (status, body).into_response();
-    response
-        .headers_mut()
-        .insert(RETRY_AFTER, HeaderValue::from(after.as_secs()));
-    response
 }

@@ -112,7 +112,6 @@ use ::axum::RequestExt as _;
 use ::axum::body::Body;
 use ::axum::extract::{FromRef, FromRequest, Request};
 use ::axum::response::{IntoResponse, Response};
-use http::{HeaderValue, header::RETRY_AFTER};
 
 use crate::delivery::{Delivery, Verified};
 use crate::integrations::{log_rejected, read_body, verify_delivery};
@@ -214,13 +213,7 @@ impl IntoResponse for Rejection {
     /// The [status](Rejection::status), the generic one-line `text/plain` body of
     /// [`response_text`](Rejection::response_text), and `Retry-After` with a 503.
     fn into_response(self) -> Response {
-        let mut response = (self.status(), self.response_text()).into_response();
-        if let Some(secs) = self.retry_after() {
-            response
-                .headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from(secs));
-        }
-        response
+        super::http_body::plain_response(self.status(), self.response_text(), self.retry_after())
     }
 }
 
@@ -409,6 +402,6 @@ mod tests {
         assert_eq!(&body[..], b"webhook receiver error");
         let response = Rejection::KeysUnavailable("db down".into()).into_response();
         assert_eq!(response.status(), 503);
-        assert_eq!(response.headers()[RETRY_AFTER], "5");
+        assert_eq!(response.headers()[http::header::RETRY_AFTER], "5");
     }
 }

@@ -67,8 +67,7 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, RETRY_AFTER};
-use http::{HeaderValue, Request, Response};
+use http::{Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -164,15 +163,9 @@ where
 
 /// The answer to a refused delivery: its status, `Retry-After` with a 503, and the generic line.
 fn answer<B: From<&'static str>>(rejection: &Rejection) -> Response<B> {
-    let mut response = Response::new(B::from(rejection.response_text()));
-    *response.status_mut() = rejection.status();
-    let headers = response.headers_mut();
-    headers.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    if let Some(secs) = rejection.retry_after() {
-        headers.insert(RETRY_AFTER, HeaderValue::from(secs));
-    }
-    response
+    super::http_body::plain_response(
+        rejection.status(),
+        rejection.response_text(),
+        rejection.retry_after(),
+    )
 }
