@@ -65,7 +65,7 @@ async fn a_panicking_handler_runs_again_on_the_retry() {
 #[tokio::test]
 async fn a_claim_left_by_a_dead_instance_expires_after_the_lease() {
     let store = MemoryStore::new();
-    let lease = Duration::from_millis(600);
+    let lease = Duration::from_millis(1500);
     // What a killed instance leaves behind: a claim nobody will complete or release, under the
     // key of `msg_orphan` in the empty namespace (`:` then the id).
     let claim = store.claim(":msg_orphan", lease).await.unwrap();
