@@ -78,7 +78,7 @@ async fn a_claim_left_by_a_dead_instance_expires_after_the_lease() {
 async fn a_cancelled_delivery_releases_its_claim() {
     let handler = Handler::default();
     let once = Idempotency::new(MemoryStore::new());
-    let timeout = Some(Duration::from_millis(200));
+    let timeout = Some(Duration::from_secs(1));
     let server = Instance::start_with_timeout(once, handler.clone(), timeout).await;
     let client = client();
     // The handler waits past the server's request timeout: its future is dropped (504), and
@@ -262,7 +262,7 @@ mod actix {
         };
         let store = SlowComplete {
             inner: MemoryStore::new(),
-            delay: Duration::from_millis(300),
+            delay: Duration::from_millis(1500),
         };
         let app = test::init_service(
             App::new().service(
@@ -276,14 +276,14 @@ mod actix {
         )
         .await;
         let cut = tokio::time::timeout(
-            Duration::from_millis(100),
+            Duration::from_millis(500),
             test::call_service(&app, request("msg_slow").to_request()),
         )
         .await;
         assert!(cut.is_err(), "the request was dropped while `complete` ran");
         assert_eq!(runs.load(Ordering::SeqCst), 1);
         let mut status = 0;
-        for _ in 0..100 {
+        for _ in 0..200 {
             status = test::call_service(&app, request("msg_slow").to_request())
                 .await
                 .status()

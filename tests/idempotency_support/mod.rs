@@ -404,7 +404,7 @@ impl<S: IdempotencyStore> IdempotencyStore for SlowComplete<S> {
     }
 }
 
-/// Delivers `id` until the answer is not 409 (at most about 2 s), and returns that answer's
+/// Delivers `id` until the answer is not 409 (at most about 4 s), and returns that answer's
 /// status: for what a store finishes in the background after a request was dropped.
 pub async fn deliver_while_in_progress(
     client: &reqwest::Client,
@@ -412,7 +412,7 @@ pub async fn deliver_while_in_progress(
     id: &str,
 ) -> Option<u16> {
     let mut status = None;
-    for _ in 0..100 {
+    for _ in 0..200 {
         status = deliver(client, url, id).await.status;
         if status != Some(409) {
             break;
@@ -423,24 +423,24 @@ pub async fn deliver_while_in_progress(
 }
 
 /// Issue 14: a request dropped after its handler succeeded, while the store records it as
-/// done, must still be recorded as done. `store` takes 500 ms to record an id as done, behind
-/// a server whose requests time out after 250 ms: the route answers at once, and the timeout
-/// drops the request halfway through `complete`. The retry finds the id done (a 409 at most
+/// done, must still be recorded as done. `store` takes 1.5 s to record an id as done, behind
+/// a server whose requests time out after 1 s: the route answers at once, and the timeout
+/// drops the request while `complete` runs. The retry finds the id done (a 409 at most
 /// while the recording finishes), and so does a delivery after the lease: the handler never
 /// runs twice.
 pub async fn a_timeout_while_recording_done_does_not_run_the_handler_twice<S: IdempotencyStore>(
     store: S,
 ) {
-    let lease = Duration::from_millis(1500);
+    let lease = Duration::from_secs(3);
     let slow = SlowComplete {
         inner: store,
-        delay: Duration::from_millis(500),
+        delay: Duration::from_millis(1500),
     };
     let once = Idempotency::new(slow)
         .lease(lease)
         .retention(Duration::from_secs(600));
     let handler = Handler::default();
-    let timeout = Some(Duration::from_millis(250));
+    let timeout = Some(Duration::from_secs(1));
     let server = Instance::start_with_timeout(once, handler.clone(), timeout).await;
     let client = client();
 
