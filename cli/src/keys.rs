@@ -69,7 +69,7 @@ pub fn verifier(secrets: &[String], at: OffsetDateTime) -> Result<Trusted, Failu
         }
         builder = builder
             .secrets_from_config(config)
-            .map_err(|e| Failure::new(format!("{label}: {}{}", describe(&e), hint(&e))))?;
+            .map_err(|e| Failure::new(format!("{label}: {e}{}", hint(&e))))?;
         for (j, entry) in entries.iter().enumerate() {
             let key = entry.split_once('@').map_or(*entry, |(k, _)| k);
             let fingerprint = if key.starts_with("whpk_") {
@@ -117,43 +117,16 @@ fn entries(config: &str) -> Vec<&str> {
         .collect()
 }
 
-/// The library's message for a key error, with the way out a command-line user has for a
-/// secret too short: `generate secret`.
-fn describe(e: &Error) -> String {
-    match e {
-        Error::ConfigEntry {
-            position,
-            count,
-            found,
-            error,
-        } => format!(
-            "key configuration, entry {position} of {count} ({found}): {}",
-            describe(error)
-        ),
-        Error::Secret(e) => describe_secret(e),
-        other => other.to_string(),
-    }
-}
-
-/// [`describe`] for a secret's own error.
-fn describe_secret(e: &SecretError) -> String {
-    match e {
-        SecretError::TooShort { .. } => {
-            format!("{e} (`standard-webhooks generate secret` makes one)")
-        }
-        other => other.to_string(),
-    }
-}
-
-/// A hint for a key error the library cannot know the way out of, here.
+/// A hint for a key error the library cannot know the way out of, here: appended to its message,
+/// whose end is the innermost error's own.
 fn hint(e: &Error) -> &'static str {
-    let inner = match e {
-        Error::ConfigEntry { error, .. } => error.as_ref(),
-        other => other,
-    };
-    match inner {
+    match e {
+        Error::ConfigEntry { error, .. } => hint(error),
         Error::Secret(SecretError::WrongKind { found }) if found.contains("whsk_") => {
             " (a receiver verifies with the public key, `whpk_`, that goes with it)"
+        }
+        Error::Secret(SecretError::TooShort { .. }) => {
+            " (`standard-webhooks generate secret` makes one)"
         }
         _ => "",
     }
@@ -197,9 +170,12 @@ pub fn sign_key(label: &str, text: &str) -> Result<SignKey, Failure> {
         // The key list's parser describes the entry (quotes, a `;`…) without showing it.
         match Verifier::builder().secrets_from_config(text) {
             Err(Error::ConfigEntry { found, error, .. }) => {
-                Failure::new(format!("{label} ({found}): {}", describe(&error)))
+                Failure::new(format!("{label} ({found}): {error}{}", hint(&error)))
             }
-            _ => Failure::new(format!("{label}: {}", describe_secret(&e))),
+            _ => {
+                let e = Error::from(e);
+                Failure::new(format!("{label}: {e}{}", hint(&e)))
+            }
         }
     })
 }
