@@ -101,7 +101,8 @@ pub enum FindingKind {
     TimestampInMilliseconds,
     /// `timestamp_skew`: the timestamp is further from now than the tolerance, by the seconds
     /// given; the finding says whether the signature is genuine (an old delivery replayed or
-    /// held up, or a clock off) and notes a skew close to whole hours (a time-zone error).
+    /// held up, or a clock off) and notes a skew close to whole hours, up to 14 (a time-zone
+    /// error).
     ///
     /// Fix: synchronise both clocks (NTP); a genuine old delivery is rightly refused.
     TimestampSkew,
@@ -940,7 +941,9 @@ impl<'a, H: HeaderSource + ?Sized> Diagnosis<'_, 'a, H> {
                     Status::NoMatch => "The signature does not match either",
                 };
                 let hours = skew_secs.saturating_add(1800) / 3600;
-                let hint = if hours >= 1 && skew_secs.abs_diff(hours.saturating_mul(3600)) <= 60 {
+                // UTC offsets run from -12 h to +14 h: a day or more off is no time zone.
+                let zone = (1..=MAX_UTC_OFFSET_HOURS).contains(&hours);
+                let hint = if zone && skew_secs.abs_diff(hours.saturating_mul(3600)) <= 60 {
                     format!(
                         ", close to {hours} h, as a time-zone error on one side would make it (a \
                          local time taken for UTC)"
@@ -1409,6 +1412,9 @@ fn sorted_keys_note(body: &[u8]) -> Option<&'static str> {
     let _ = body;
     None
 }
+
+/// The largest offset of a time zone from UTC, in hours (UTC+14, the Line Islands).
+const MAX_UTC_OFFSET_HOURS: u64 = 14;
 
 /// `1 entry`, `2 entries`.
 fn plural(n: usize, one: &str, many: &str) -> String {

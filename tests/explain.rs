@@ -661,6 +661,20 @@ fn finds_timestamp_skew() {
     );
     assert_eq!(codes(&case.explain()), ["timestamp_skew"]);
 
+    // Whole hours up to 14 look like a time zone; a day or three off is an old capture, not one.
+    for (off_hours, zone) in [(14, true), (24, false), (72, false)] {
+        let mut case = timestamp_skew();
+        case.now = at(T0 - 3 * 3600 + off_hours * 3600);
+        let m = names(&case, FindingKind::TimestampSkew);
+        assert_contains(&m, &[&format!("{} s in the past", off_hours * 3600)]);
+        assert_eq!(m.contains("time-zone"), zone, "{off_hours} h: {m}");
+        assert_eq!(
+            m.contains(&format!("close to {off_hours} h")),
+            zone,
+            "{off_hours} h: {m}"
+        );
+    }
+
     // A delivery captured before a rotation and replayed after it: stale, and signed with the
     // retired key.
     let mut case = retired_key();
