@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Args;
 use standard_webhooks::time::OffsetDateTime;
 use standard_webhooks::time::format_description::well_known::Rfc3339;
-use standard_webhooks::{Error, KeyKind, Message};
+use standard_webhooks::{Error, FindingKind, KeyKind, Message};
 
 use crate::input::{self, Headers};
 use crate::keys::{self, Trusted};
@@ -181,7 +181,7 @@ pub fn verify(args: &VerifyArgs) -> Outcome {
         }
         Err(e) => {
             say!("not verified: {e}");
-            for hint in hints(&e, &delivery) {
+            for hint in hints(&e, &delivery, &trusted) {
                 say!("  hint: {hint}");
             }
             say!("  hint: `standard-webhooks explain` with the same arguments diagnoses it");
@@ -290,6 +290,12 @@ pub fn explain(args: &ExplainArgs) -> Outcome {
                         say!("  {:<width$}  {}", f.code(), f.message());
                     }
                 }
+                if matches!(e, Error::TimestampTooOld { .. })
+                    && let Some(hint) = at_hint(&delivery)
+                {
+                    say!();
+                    say!("  hint: {hint}");
+                }
             }
         }
     }
@@ -301,22 +307,24 @@ pub fn explain(args: &ExplainArgs) -> Outcome {
 }
 
 /// What a user can do about a rejection.
-fn hints(e: &Error, delivery: &Delivery) -> Vec<String> {
+fn hints(e: &Error, delivery: &Delivery, trusted: &Trusted) -> Vec<String> {
     let mut out = Vec::new();
-    let ts = delivery.headers.iter().find_map(|(n, v)| {
-        (n.eq_ignore_ascii_case("webhook-timestamp") || n.eq_ignore_ascii_case("svix-timestamp"))
-            .then(|| String::from_utf8_lossy(v).trim().to_owned())
-    });
     match e {
-        Error::TimestampTooOld { .. } | Error::TimestampTooNew { .. } => {
-            if let Some(ts) = ts.filter(|_| !delivery.pinned) {
-                out.push(format!(
-                    "to check the signature of an old capture, judge it as of its own time: --at {ts}"
-                ));
-            }
-            if matches!(e, Error::TimestampTooNew { .. }) {
-                out.push("a timestamp in the future: the sender's clock or this one is off".into());
-            }
+        Error::TimestampTooOld { .. } => out.extend(at_hint(delivery)),
+        Error::TimestampTooNew { .. } => {
+            // The diagnosis tells a timestamp in milliseconds from a clock off.
+            let explanation =
+                trusted
+                    .verifier
+                    .explain(&delivery.headers, &delivery.body, delivery.at);
+            let millis = explanation
+                .findings()
+                .iter()
+                .find(|f| f.kind() == FindingKind::TimestampInMilliseconds);
+            out.push(millis.map_or_else(
+                || "a timestamp in the future: the sender's clock or this one is off".to_owned(),
+                |f| f.message().to_owned(),
+            ));
         }
         Error::MissingHeader { .. } => {
             let names: Vec<&str> = delivery.headers.iter().map(|(n, _)| n.as_str()).collect();
@@ -325,4 +333,18 @@ fn hints(e: &Error, delivery: &Delivery) -> Vec<String> {
         _ => {}
     }
     out
+}
+
+/// For a timestamp too old, unless `--at` was given: how to judge a capture as of its own time.
+fn at_hint(delivery: &Delivery) -> Option<String> {
+    if delivery.pinned {
+        return None;
+    }
+    let ts = delivery.headers.iter().find_map(|(n, v)| {
+        (n.eq_ignore_ascii_case("webhook-timestamp") || n.eq_ignore_ascii_case("svix-timestamp"))
+            .then(|| String::from_utf8_lossy(v).trim().to_owned())
+    })?;
+    Some(format!(
+        "to check the signature of an old capture, judge it as of its own time: --at {ts}"
+    ))
 }

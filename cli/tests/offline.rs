@@ -178,6 +178,19 @@ fn old_captures_are_judged_with_at_and_expiries() {
     assert_eq!(out.code, 1, "{}", out.stdout);
     assert!(out.stdout.contains("in the past"), "{}", out.stdout);
     assert!(out.stdout.contains(&format!("--at {ts}")), "{}", out.stdout);
+    // `explain` names the skew, and gives the same way to judge it.
+    let out = run(cli()
+        .args(["explain", "--secret", &old, "-H", &format!("@{headers}")])
+        .args(["--body", &body]));
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(out.stdout.contains("timestamp_skew"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(&format!(
+            "hint: to check the signature of an old capture, judge it as of its own time: --at {ts}"
+        )),
+        "{}",
+        out.stdout
+    );
 
     // As of its time (Unix seconds or RFC 3339), with the old key retiring an hour later: verified.
     let retiring = format!("{old}@2026-11-27T13:00:00Z");
@@ -204,6 +217,42 @@ fn old_captures_are_judged_with_at_and_expiries() {
         "{}",
         out.stderr
     );
+}
+
+/// A timestamp ahead of the clock is no old capture: no `--at` hint. In milliseconds, the hint
+/// says so (the diagnosis's finding), not that a clock is off.
+#[test]
+fn a_timestamp_in_the_future_or_in_milliseconds_is_named() {
+    let dir = Dir::new("future");
+    let body = dir.file("body.json", BODY);
+    let secret = generate_secret();
+    let now = standard_webhooks::time::OffsetDateTime::now_utc().unix_timestamp();
+    let cases = [
+        (
+            now + 3600,
+            "a timestamp in the future: the sender's clock or this one is off",
+        ),
+        (
+            now * 1000 + 123,
+            "`webhook-timestamp` has 13 digits: Unix milliseconds, not seconds",
+        ),
+    ];
+    for (i, (ts, expected)) in cases.into_iter().enumerate() {
+        let ts = ts.to_string();
+        let headers = dir.file(
+            &format!("headers-{i}.txt"),
+            sign(&[&secret], &body, &["--timestamp", &ts]),
+        );
+        let out = verify(&[&secret], &headers, &body, &[]);
+        assert_eq!(out.code, 1, "{}", out.stdout);
+        assert!(out.stdout.contains("in the future"), "{}", out.stdout);
+        assert!(
+            out.stdout.contains(&format!("  hint: {expected}")),
+            "{}",
+            out.stdout
+        );
+        assert!(!out.stdout.contains("--at"), "{}", out.stdout);
+    }
 }
 
 #[test]
