@@ -167,12 +167,10 @@ fn signed(signer: &Signer, id: &str, ts: i64, body: Vec<u8>) -> Delivery {
 /// Why a delivery that must be accepted was not, where the status says more than the drill:
 /// no route here, or a receiver that failed rather than refused.
 fn refused_why(a: &Answer, failure: &str) -> String {
+    if let Some(wrong_url) = a.wrong_url() {
+        return format!("{wrong_url}; the refusal drills prove nothing until this one passes");
+    }
     match a.status {
-        404 | 405 => format!(
-            "answered {}: no webhook route at this URL? (check its path and method; the refusal \
-             drills prove nothing until this one passes)",
-            a.status
-        ),
         500..=599 => format!(
             "answered {}: the receiver failed, it did not judge the delivery; its logs say why \
              (keys not given to the framework, every key expired, an error in the handler)",

@@ -31,6 +31,16 @@ impl Answer {
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
+
+    /// What a 404 or 405 says: the URL, not the delivery, is at fault.
+    pub fn wrong_url(&self) -> Option<String> {
+        matches!(self.status, 404 | 405).then(|| {
+            format!(
+                "answered {}: no webhook route at this URL? (check its path and method)",
+                self.status
+            )
+        })
+    }
 }
 
 /// Why a delivery got no answer.

@@ -88,6 +88,7 @@ pub fn run(args: &SendArgs) -> Outcome {
         .collect();
     let count = args.count.unwrap_or(types.len());
     let mut refused = 0;
+    let mut wrong_url = None;
     for (n, event_type) in types.iter().cycle().take(count).enumerate() {
         let now = OffsetDateTime::now_utc();
         let data = match &data {
@@ -104,6 +105,7 @@ pub fn run(args: &SendArgs) -> Outcome {
             Ok(answer) => {
                 let ok = answer.is_success();
                 refused += usize::from(!ok);
+                wrong_url = wrong_url.or_else(|| answer.wrong_url());
                 say!(
                     "{line}  {} {}  {} ms{}",
                     answer.status,
@@ -124,10 +126,14 @@ pub fn run(args: &SendArgs) -> Outcome {
         }
     }
     say!(
-        "{count} deliveries to {}: {} accepted (2xx), {refused} not",
+        "{count} {} to {}: {} accepted (2xx), {refused} not",
+        if count == 1 { "delivery" } else { "deliveries" },
         receiver.url,
         count - refused
     );
+    if let Some(wrong_url) = wrong_url {
+        say!("note: {wrong_url}");
+    }
     Ok(if refused == 0 {
         ExitCode::SUCCESS
     } else {

@@ -223,6 +223,25 @@ fn send_posts_signed_events_of_the_senders_types() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("401 Unauthorized"), "{stdout}");
+    assert!(stdout.contains("1 delivery to"), "{stdout}");
+    assert!(!stdout.contains("no webhook route"), "{stdout}");
+    assert_eq!(state.accepted.load(Ordering::SeqCst), 28);
+
+    // A wrong path: the 404 is named as the URL's fault.
+    let out = cli()
+        .args(["send", &format!("{}/wrong", server.url), "--secret", &new])
+        .args(["--count", "2"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(
+            "note: answered 404: no webhook route at this URL? (check its path and method)"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("no webhook route").count(), 1, "{stdout}");
     assert_eq!(state.accepted.load(Ordering::SeqCst), 28);
 
     // A receiver that is down: exit 2, saying so.
