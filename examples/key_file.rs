@@ -99,7 +99,8 @@ pub async fn start(
             let watcher = KeyFile::new(&path)
                 .interval(interval)
                 .on_event(|event| eprintln!("{event}"))
-                .watch(&verifier)?;
+                .watch(&verifier)
+                .map_err(|e| format!("WEBHOOK_SECRETS_FILE: {e}"))?;
             (verifier, Some(watcher))
         }
         Keys::Config(config) => (
