@@ -368,3 +368,97 @@ fn a_watched_key_file_logs_each_change_once() {
     drop(watcher);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A genuine delivery that the handler's payload extractor refuses (the body does not fit the
+/// handler's type) is answered by the extractor, and logged: one WARN event with the status and
+/// the extractor's rejection type, none of its message (which may quote the body).
+#[tokio::test]
+async fn a_payload_the_handler_cannot_take_is_logged_after_verification() {
+    let (logs, _guard) = capture();
+    let verifier = Verifier::builder().secret(new_secret()).build().unwrap();
+    let app = Router::new()
+        .route(
+            "/webhooks/{endpoint}",
+            post(
+                |Verified(axum::Json(_)): Verified<axum::Json<Vec<u32>>>| async {
+                    StatusCode::NO_CONTENT
+                },
+            ),
+        )
+        .with_state(verifier);
+    let addr = serve(app).await;
+    let url = format!("http://{addr}/webhooks/dinie");
+    let body = event("loan.signed", 1);
+    let h = signed(&Signer::new(new_secret()), "msg_1", now(), body.as_bytes());
+    logs.clear();
+    let (status, _) = send(&reqwest::Client::new(), &url, &h, body).await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        logs.lines_with("webhook delivery verified").len(),
+        1,
+        "{}",
+        logs.text()
+    );
+    let events = logs.lines_with("webhook delivery rejected");
+    assert_eq!(events.len(), 1, "{}", logs.text());
+    let e = &events[0];
+    assert!(
+        e.contains("WARN")
+            && e.contains("status=422")
+            && e.contains("reason=\"payload_rejected\"")
+            && e.contains("extractor=\"axum::extract::rejection::JsonRejection\""),
+        "{e}"
+    );
+    assert!(
+        !e.contains("loan.signed") && !e.contains("invalid type"),
+        "{e}"
+    );
+}
+
+#[cfg(feature = "actix-web")]
+mod actix {
+    use actix_web::{App, HttpResponse, test, web};
+    use standard_webhooks::{Signer, Verified, Verifier};
+
+    use super::capture;
+    use super::common::{event, new_secret, now, signed};
+
+    /// The same, through actix-web's extractor: the path is known there, and logged escaped.
+    #[actix_web::test]
+    async fn actix_a_payload_the_handler_cannot_take_is_logged_after_verification() {
+        let (logs, _guard) = capture();
+        let verifier = Verifier::builder().secret(new_secret()).build().unwrap();
+        let app = test::init_service(App::new().app_data(web::Data::new(verifier)).route(
+            "/webhooks/dinie",
+            web::post().to(|Verified(_): Verified<web::Json<Vec<u32>>>| async {
+                HttpResponse::NoContent().finish()
+            }),
+        ))
+        .await;
+        let body = event("loan.signed", 1);
+        let mut req = test::TestRequest::post()
+            .uri("/webhooks/dinie")
+            .insert_header(("content-type", "application/json"));
+        for (name, value) in signed(&Signer::new(new_secret()), "msg_1", now(), body.as_bytes()) {
+            req = req.insert_header((name, value));
+        }
+        logs.clear();
+        let response = test::call_service(&app, req.set_payload(body).to_request()).await;
+        assert_eq!(response.status().as_u16(), 400);
+        let events = logs.lines_with("webhook delivery rejected");
+        assert_eq!(events.len(), 1, "{}", logs.text());
+        let e = &events[0];
+        assert!(
+            e.contains("WARN")
+                && e.contains("status=400")
+                && e.contains("reason=\"payload_rejected\"")
+                && e.contains("extractor=\"actix_web::types::json::Json<")
+                && e.contains("path=/webhooks/dinie"),
+            "{e}"
+        );
+        assert!(
+            !e.contains("loan.signed") && !e.contains("invalid type"),
+            "{e}"
+        );
+    }
+}

@@ -90,9 +90,41 @@ pub(crate) fn log_accepted(message: &Message<'_>, endpoint: Option<&str>) {
     );
 }
 
+/// Logs a genuine delivery that the handler's payload extractor then refused (axum's `Json`
+/// without `content-type: application/json`, a body that does not fit the handler's type):
+/// its status and which extractor refused it (its type with actix-web; with axum, the type of
+/// its rejection, e.g. `JsonRejection`), never the rejection's message (it may quote the body).
+/// `path` is the request's, when the framework still has it.
+#[cfg(all(feature = "tracing", any(feature = "axum", feature = "actix-web")))]
+pub(crate) fn log_payload_rejected(status: u16, extractor: &'static str, path: Option<&str>) {
+    let path = path.map(|p| tracing::field::display(Shown(p)));
+    macro_rules! event {
+        ($level:expr) => {
+            tracing::event!(
+                target: "standard_webhooks",
+                $level,
+                status,
+                reason = "payload_rejected",
+                extractor,
+                path,
+                "webhook delivery rejected by the payload extractor, after it was verified"
+            )
+        };
+    }
+    if status >= 500 {
+        event!(tracing::Level::ERROR);
+    } else {
+        event!(tracing::Level::WARN);
+    }
+}
+
 #[cfg(not(feature = "tracing"))]
 #[inline(always)]
 pub(crate) fn log_rejected(_: &Rejection, _: &str) {}
+
+#[cfg(all(not(feature = "tracing"), any(feature = "axum", feature = "actix-web")))]
+#[inline(always)]
+pub(crate) fn log_payload_rejected(_: u16, _: &'static str, _: Option<&str>) {}
 
 #[cfg(not(feature = "tracing"))]
 #[inline(always)]

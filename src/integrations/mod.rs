@@ -24,6 +24,8 @@ pub(crate) use http_body::read_body;
 #[cfg(any(feature = "axum", feature = "tower"))]
 pub(crate) use http_body::verify_http;
 use log::log_accepted;
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+pub(crate) use log::log_payload_rejected;
 pub(crate) use log::log_rejected;
 
 use std::borrow::Cow;

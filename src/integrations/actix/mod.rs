@@ -126,7 +126,7 @@ use ::actix_web::{FromRequest, HttpMessage as _, HttpRequest, HttpResponse, Resp
 
 use crate::delivery::{Delivery, Verified};
 use crate::headers::{self, HeaderSource};
-use crate::integrations::{log_rejected, verify_delivery};
+use crate::integrations::{log_payload_rejected, log_rejected, verify_delivery};
 use crate::rejection::Rejection;
 use crate::resolver::{Endpoints, KeyResolver};
 use crate::verifier::Verifier;
@@ -327,7 +327,15 @@ async fn extract<E: FromRequest>(
     };
     let inner = E::from_request(&req, &mut Payload::from(bytes))
         .await
-        .map_err(Into::into)?;
+        .map_err(|e| {
+            let e: ::actix_web::Error = e.into();
+            log_payload_rejected(
+                e.as_response_error().status_code().as_u16(),
+                core::any::type_name::<E>(),
+                Some(req.path()),
+            );
+            e
+        })?;
     Ok((delivery, inner))
 }
 

@@ -114,7 +114,7 @@ use ::axum::extract::{FromRef, FromRequest, Request};
 use ::axum::response::{IntoResponse, Response};
 
 use crate::delivery::{Delivery, Verified};
-use crate::integrations::{log_rejected, read_body, verify_delivery};
+use crate::integrations::{log_payload_rejected, log_rejected, read_body, verify_delivery};
 use crate::rejection::Rejection;
 use crate::resolver::{Endpoints, KeyResolver};
 use crate::verifier::Verifier;
@@ -185,7 +185,8 @@ impl KeyState for () {
 pub enum VerifiedRejection<R> {
     /// The delivery was refused before the inner extractor ran.
     Verification(Rejection),
-    /// The inner extractor's own rejection, answered as it answers.
+    /// The inner extractor's own rejection, answered as it answers (and, with the feature
+    /// `tracing`, logged as `reason="payload_rejected"` when it is turned into that answer).
     Inner(R),
 }
 
@@ -204,7 +205,15 @@ impl<R: IntoResponse> IntoResponse for VerifiedRejection<R> {
     fn into_response(self) -> Response {
         match self {
             Self::Verification(r) => r.into_response(),
-            Self::Inner(r) => r.into_response(),
+            Self::Inner(r) => {
+                let response = r.into_response();
+                log_payload_rejected(
+                    response.status().as_u16(),
+                    core::any::type_name::<R>(),
+                    None,
+                );
+                response
+            }
         }
     }
 }
